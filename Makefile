@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` (the site with its seed content) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VENV := .venv
+PY := $(VENV)/bin/python
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
+CACHE_URL ?= redis://127.0.0.1:6379/0
+# Development values. Production gets its own from the environment (see .env.example).
+export DATABASE_URL CACHE_URL
+export SECRET_KEY ?= dev-only-insecure-secret-key-change-me-0123456789abcdef
+export DEBUG ?= true
+export ALLOWED_HOSTS ?= 127.0.0.1,localhost,testserver
+export SECURE_HTTPS ?= false
+export EMAIL_URL ?= consolemail://
+export SITE_URL ?= http://127.0.0.1:8000
+
+.PHONY: run test venv services db seed lint format bench faults clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || "$$(bin/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+services:
+	@bin/ensure-services
+
+db: venv services
+	$(PY) bin/ensure-database
+	$(PY) manage.py migrate --noinput
+
+seed: db
+	$(PY) manage.py load_seed
+
+run: seed
+	@echo "Serving the site at http://127.0.0.1:8000/ (Ctrl-C stops it)"
+	@trap 'kill 0' EXIT INT TERM; \
+	$(PY) manage.py db_worker & \
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: venv services
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
+
+format: venv
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache staticfiles

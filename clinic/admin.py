@@ -1,0 +1,58 @@
+from django.contrib import admin
+
+from .models import Closure, OpeningHours, Practice
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+    verbose_name_plural = (
+        "Opening hours (leave empty and the site says “Call us for current hours”)"
+    )
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+    verbose_name_plural = "Closures and holidays"
+
+
+@admin.register(Practice)
+class PracticeAdmin(admin.ModelAdmin):
+    list_display = ["name", "phone", "is_accepting_online_requests", "updated_at"]
+    inlines = [OpeningHoursInline, ClosureInline]
+    fieldsets = [
+        (None, {"fields": ["name", "practitioner_name", "practitioner_credentials"]}),
+        (
+            "Address and contact",
+            {
+                "fields": [
+                    "street_address",
+                    "neighbourhood",
+                    ("city", "state", "postal_code"),
+                    "phone",
+                    "email",
+                ]
+            },
+        ),
+        (
+            "Online requests",
+            {
+                "fields": [
+                    "is_accepting_online_requests",
+                    "online_requests_closed_message",
+                    "request_min_notice_hours",
+                    "request_horizon_days",
+                    "request_retention_days",
+                ]
+            },
+        ),
+        ("Footer", {"fields": ["copyright_notice"], "classes": ["collapse"]}),
+    ]
+
+    def has_add_permission(self, request):
+        # There is exactly one practice record.
+        return not Practice.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

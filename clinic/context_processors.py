@@ -1,0 +1,5 @@
+from .models import Practice
+
+
+def practice(request):
+    return {"practice": Practice.get_current()}
