@@ -41,6 +41,7 @@ run: seed
 	$(PY) manage.py db_worker & \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+test: export CACHE_KEY_PREFIX ?= test-$(notdir $(CURDIR))
 test: venv services
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -92,7 +92,10 @@ if env.str("CACHE_URL", default=""):
     )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic")
+# Parallel test workers (pytest-xdist) share one Redis: each gets its own key space.
+CACHES["default"]["KEY_PREFIX"] = env.str(
+    "CACHE_KEY_PREFIX", default="clinic"
+) + env.str("PYTEST_XDIST_WORKER", default="")
 
 TASKS = {
     "default": {

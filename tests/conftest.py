@@ -14,9 +14,18 @@ def practice(db):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    # Tests share Redis; start each from an empty cache so cached pages never leak between them.
+def _empty_cache():
+    """Start each test from an empty cache, so cached pages and counters never leak between tests.
+
+    Only this run's keys are deleted: other test runs and the dev site may share the Redis server.
+    """
     from django.core.cache import cache
 
-    cache.clear()
+    client_factory = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client_factory is None:
+        cache.clear()
+    else:
+        client = client_factory(write=True)
+        for key in client.scan_iter(match=f"{cache.key_prefix}:*", count=1000):
+            client.delete(key)
     yield
