@@ -76,7 +76,7 @@ def drive(url):
     return load.wrk(url, seconds=SECONDS, connections=CONNECTIONS)
 
 
-def submissions(clients, seconds):
+def submissions(clients, seconds, prefetch=0):
     driver = load.SubmissionLoad(
         "127.0.0.1",
         SITE_PORT,
@@ -84,32 +84,21 @@ def submissions(clients, seconds):
         clients=clients,
         seconds=seconds,
         fill_seconds=FILL_SECONDS,
+        prefetch=prefetch,
     )
     run = driver.start().join()
-    return run, seconds
+    return run, driver.elapsed
 
 
 def stored_for(stack, run):
     """Rows stored for the 303s: matched by the submission token each client posted."""
-    tokens = [
-        dict(s.data).get("submission_token") for s in run.submissions if s.status == 303
-    ]
-    tokens = [t for t in tokens if t]
-    if not tokens:
-        return {"rows": 0, "distinct_tokens": 0, "duplicates": 0}
-    values = ",".join(f"'{t}'" for t in tokens)
-    rows = int(
-        stack.psql(
-            f"SELECT count(*) FROM appointments_appointmentrequest WHERE submission_token IN ({values})"
-        )
-    )
-    duplicates = int(
-        stack.psql(
-            "SELECT count(*) FROM (SELECT submission_token FROM appointments_appointmentrequest "
-            "GROUP BY submission_token HAVING count(*) > 1) d"
-        )
-    )
-    return {"rows": rows, "distinct_tokens": len(set(tokens)), "duplicates": duplicates}
+    tokens = [load.submission_token(s.data) for s in run.submissions if s.status == 303]
+    stored = stack.requests_for_tokens([t for t in tokens if t])
+    return {
+        "rows": sum(stored.values()),
+        "distinct_tokens": len(set(tokens)),
+        "duplicates": stack.duplicate_tokens(),
+    }
 
 
 def fmt(value, spec=".0f"):
@@ -180,7 +169,7 @@ def main():
         submit_row = None
         if "Request form" in paths:
             log(f"Request submission: {CONNECTIONS} patients for {SECONDS}s")
-            run, seconds = submissions(CONNECTIONS, SECONDS)
+            run, seconds = submissions(CONNECTIONS, SECONDS, prefetch=SECONDS * 25)
             posted = [s for s in run.submissions if s.status == 303]
             submit_row = {
                 "rps": len(posted) / seconds,

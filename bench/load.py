@@ -5,6 +5,7 @@ each simulated patient GETs the form (own cookies, own CSRF and submission token
 and POSTs it, timing the POST. Redirects are not followed, so a 303 is counted as such.
 """
 
+import collections
 import http.client
 import re
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -226,6 +228,18 @@ class Patient:
         )
 
 
+def submission_token(data):
+    """The one-time token among the form's hidden values: the value that is a UUID."""
+    for name, value in data:
+        if name == "csrfmiddlewaretoken":
+            continue
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            continue
+    return None
+
+
 @dataclass
 class Submission:
     data: list
@@ -242,6 +256,8 @@ class Submission:
 class SubmissionRun:
     submissions: list = field(default_factory=list)
     form_errors: int = 0
+    # (monotonic time, status or None, Retry-After, body shows a traceback) of each form GET
+    form_fetches: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, submission):
@@ -267,7 +283,14 @@ class SubmissionRun:
 
 
 class SubmissionLoad:
-    """`clients` patients, each repeatedly: GET the form, wait `fill_seconds`, POST it."""
+    """`clients` patients posting the form as fast as the spam check allows, for `seconds`.
+
+    Each patient (a thread with its own cookie jar) keeps fetching forms and posts each one
+    `fill_seconds` after fetching it (the form's minimum time to fill), so GETs and POSTs
+    interleave at full speed and every POST carries its own one-time token. With `prefetch`,
+    the forms are fetched first and only POSTs run during the timed window (pure POST
+    throughput, comparable with wrk's figures for pages).
+    """
 
     def __init__(
         self,
@@ -278,52 +301,83 @@ class SubmissionLoad:
         clients,
         seconds,
         fill_seconds=0.0,
-        prefix="load",
+        prefetch=0,
     ):
         self.host, self.port, self.form_path = host, port, form_path
         self.clients, self.seconds, self.fill_seconds = clients, seconds, fill_seconds
-        self.prefix = prefix
+        self.prefetch = prefetch
         self.run = SubmissionRun()
         self._counter = 0
         self._counter_lock = threading.Lock()
         self.started = 0.0
+        self.elapsed = 0.0
 
     def _next(self):
         with self._counter_lock:
             self._counter += 1
             return self._counter
 
-    def _patient_loop(self, stop_at):
-        while time.monotonic() < stop_at:
-            patient = Patient(self.host, self.port)
-            try:
-                status, _headers, content = patient.get(self.form_path)
-            except (OSError, http.client.HTTPException):
-                time.sleep(0.2)
-                continue
-            form = (
-                parse_post_form(content.decode("utf-8", "replace"))
-                if status == 200
-                else None
+    def _fetch(self, patient):
+        """(fetched at, action, data) of a freshly rendered form, or None."""
+        try:
+            status, headers, content = patient.get(self.form_path)
+        except (OSError, http.client.HTTPException):
+            with self.run.lock:
+                self.run.form_fetches.append((time.monotonic(), None, None, False))
+            time.sleep(0.2)
+            return None
+        with self.run.lock:
+            self.run.form_fetches.append(
+                (
+                    time.monotonic(),
+                    status,
+                    headers.get("Retry-After"),
+                    b"Traceback" in content,
+                )
             )
-            if form is None:
-                with self.run.lock:
-                    self.run.form_errors += 1
-                patient.close()
-                time.sleep(0.2)
-                continue
-            n = self._next()
-            data = fill_form(form, n)
-            if self.fill_seconds:
-                time.sleep(self.fill_seconds)
-            if time.monotonic() >= stop_at:
-                patient.close()
-                break
-            action = form["action"] or self.form_path
-            submission = Submission(data=data, started_at=time.monotonic())
-            self.post(patient, action, submission)
-            self.run.add(submission)
-            patient.close()
+        form = (
+            parse_post_form(content.decode("utf-8", "replace"))
+            if status == 200
+            else None
+        )
+        if form is None:
+            with self.run.lock:
+                self.run.form_errors += 1
+            time.sleep(0.2)
+            return None
+        return (
+            time.monotonic(),
+            form["action"] or self.form_path,
+            fill_form(form, self._next()),
+        )
+
+    def _submit(self, patient, action, data):
+        submission = Submission(data=data, started_at=time.monotonic())
+        self.post(patient, action, submission)
+        self.run.add(submission)
+
+    def _patient_loop(self, queue, ready, stop_at):
+        patient = Patient(self.host, self.port)
+        ready.wait()
+        while time.monotonic() < stop_at[0]:
+            if self.prefetch:
+                if not queue:
+                    break
+            elif (form := self._fetch(patient)) is not None:
+                queue.append(form)
+            if queue and time.monotonic() - queue[0][0] >= self.fill_seconds:
+                _fetched, action, data = queue.popleft()
+                self._submit(patient, action, data)
+            elif self.prefetch:
+                time.sleep(0.05)
+        patient.close()
+
+    def _prefetch(self, queue):
+        patient = Patient(self.host, self.port)
+        while len(queue) < self.prefetch:
+            if (form := self._fetch(patient)) is not None:
+                queue.append(form)
+        patient.close()
 
     @staticmethod
     def post(patient, action, submission):
@@ -341,17 +395,33 @@ class SubmissionLoad:
         submission.body = content
 
     def start(self):
-        self.started = time.monotonic()
-        stop_at = self.started + self.seconds
+        queues = [collections.deque() for _ in range(self.clients)]
+        if self.prefetch:
+            fetchers = [
+                threading.Thread(target=self._prefetch, args=(q,)) for q in queues
+            ]
+            for thread in fetchers:
+                thread.start()
+            for thread in fetchers:
+                thread.join()
+            time.sleep(self.fill_seconds)
+        ready = threading.Event()
+        self._stop_at = [0.0]
         self.threads = [
-            threading.Thread(target=self._patient_loop, args=(stop_at,), daemon=True)
-            for _ in range(self.clients)
+            threading.Thread(
+                target=self._patient_loop, args=(q, ready, self._stop_at), daemon=True
+            )
+            for q in queues
         ]
         for thread in self.threads:
             thread.start()
+        self.started = time.monotonic()
+        self._stop_at[0] = self.started + self.seconds
+        ready.set()
         return self
 
     def join(self):
         for thread in self.threads:
             thread.join(self.seconds + 60)
+        self.elapsed = time.monotonic() - self.started
         return self.run

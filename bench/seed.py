@@ -141,23 +141,141 @@ def seed_requests(stdout):
 
 
 def seed_articles(stdout):
+    from django.apps import apps
+
     try:
-        from education import models as education
-    except ImportError:
-        return
-    if not hasattr(education, "Article"):
+        education = apps.get_app_config("education").models_module
+    except LookupError:
+        education = None
+    if education is None or not hasattr(education, "Article"):
         stdout.write("education.Article does not exist yet: no articles seeded\n")
         return
     seed_education(education, stdout)
 
 
 def seed_education(education, stdout):
-    raise NotImplementedError  # filled in once the articles issue lands
+    from django.db import connection
+    from django.utils import timezone
+    from django.utils.text import slugify
+
+    Article, Reference, RelatedArticle, Topic = (
+        education.Article,
+        education.Reference,
+        education.RelatedArticle,
+        education.Topic,
+    )
+    if Article.objects.filter(slug__startswith="bench-").exists():
+        return
+    rng = random.Random(6)
+    pool = sentences()
+    topics = [
+        Topic.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0]
+        for name in TOPICS
+    ]
+    now = timezone.now()
+    today = timezone.localdate()
+    articles = []
+    for index in range(ARTICLES):
+        heading = rng.choice(HEADINGS)
+        topic = TOPICS[index % len(TOPICS)]
+        articles.append(
+            Article(
+                title=f"{topic}: {heading.lower()} ({index + 1})",
+                slug=f"bench-{slugify(topic)}-{index + 1}",
+                summary=rng.choice(pool)[:160],
+                body=article_body(rng, pool),
+                status="published",
+                publish_at=now - timedelta(days=rng.randint(1, 1000)),
+                reviewer_name="Bench Reviewer",
+                reviewer_credentials="D.C.",
+                last_reviewed_on=today - timedelta(days=rng.randint(1, 300)),
+                next_review_due=today + timedelta(days=rng.randint(30, 365)),
+            )
+        )
+    Article.objects.bulk_create(articles, batch_size=100)
+    # Varying numbers of references, topics and related articles, so the query counts of the
+    # leanest and the richest article can be compared (article_extremes below).
+    references, article_topics, related = [], [], []
+    for index, article in enumerate(articles):
+        for order in range(1, index % 13 + 1):
+            references.append(
+                Reference(
+                    article=article,
+                    order=order,
+                    authors="Colloca L, Ludman T, Bouhassira D, et al.",
+                    title=f"Neuropathic pain, part {order}",
+                    journal="Nat Rev Dis Primers",
+                    year=2017,
+                    volume="3",
+                    pages=str(17002 + order),
+                    doi=f"10.1038/bench.{index}.{order}",
+                )
+            )
+        for offset in range(1 + index % 4):
+            article_topics.append(
+                Article.topics.through(
+                    article_id=article.pk,
+                    topic_id=topics[(index + offset) % len(topics)].pk,
+                )
+            )
+        for offset in range(index % 6):
+            related.append(
+                RelatedArticle(
+                    from_article=article,
+                    to_article=articles[(index + 1 + offset) % len(articles)],
+                    order=offset,
+                )
+            )
+    Reference.objects.bulk_create(references, batch_size=2000)
+    Article.topics.through.objects.bulk_create(article_topics, batch_size=2000)
+    RelatedArticle.objects.bulk_create(related, batch_size=2000)
+    with connection.cursor() as cursor:
+        # What Article.update_search_vector() computes one article at a time, in one statement.
+        cursor.execute(
+            "UPDATE education_article SET search_vector = "
+            "setweight(to_tsvector('english', title), 'A') || "
+            "setweight(to_tsvector('english', summary), 'B') || "
+            "setweight(to_tsvector('english', regexp_replace(body, '<[^>]+>', ' ', 'g')), 'C') "
+            "WHERE slug LIKE 'bench-%%'"
+        )
+    words = sum(len(a.body.split()) for a in articles) // len(articles)
+    stdout.write(
+        f"{len(articles)} articles (~{words} words each), {len(references)} references, "
+        f"{len(article_topics)} article topics, {len(related)} related links; "
+    )
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 def article_extremes():
     """[(label, article, counts)] for the leanest and the richest published article."""
-    return []
+    from django.apps import apps
+    from django.db.models import Count
+
+    Article = apps.get_model("education", "Article")
+
+    annotated = (
+        Article.objects.published()
+        .filter(slug__startswith="bench-")
+        .annotate(
+            n_references=Count("references", distinct=True),
+            n_topics=Count("topics", distinct=True),
+            n_related=Count("related_links", distinct=True),
+        )
+    )
+    result = []
+    for label, order in (("leanest", "n_references"), ("richest", "-n_references")):
+        article = annotated.order_by(
+            order, "n_topics" if label == "leanest" else "-n_topics"
+        ).first()
+        if article:
+            counts = (
+                f"{article.n_references} references, {article.n_topics} topics, "
+                f"{article.n_related} related"
+            )
+            result.append((label, article, counts))
+    return result
 
 
 def main():

@@ -99,8 +99,9 @@ def postgres_bindir():
 class Stack:
     """Starts processes on demand and stops all of them on exit (also on Ctrl-C)."""
 
-    def __init__(self):
+    def __init__(self, **env):
         OUT.mkdir(parents=True, exist_ok=True)
+        self.env = site_env(**env)
         self.processes = {}
         self.pg_dir = None
         self.bindir = postgres_bindir()
@@ -125,7 +126,7 @@ class Stack:
         logfile = open(OUT / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.processes[name] = subprocess.Popen(
             argv,
-            env=env or site_env(),
+            env=env or self.env,
             cwd=cwd,
             stdout=logfile,
             stderr=subprocess.STDOUT,
@@ -149,7 +150,7 @@ class Stack:
     def manage(self, *args, env=None, check=True):
         return subprocess.run(
             [PYTHON, "manage.py", *args],
-            env=env or site_env(),
+            env=env or self.env,
             cwd=REPO,
             check=check,
             capture_output=True,
@@ -241,6 +242,29 @@ class Stack:
         )
         return result.stdout.strip()
 
+    def requests_for_tokens(self, tokens):
+        """{token: number of stored appointment requests} for the given submission tokens."""
+        if not tokens:
+            return {}
+        values = ",".join(f"'{token}'" for token in set(tokens))
+        output = self.psql(
+            "SELECT submission_token, count(*) FROM appointments_appointmentrequest "
+            f"WHERE submission_token IN ({values}) GROUP BY submission_token"
+        )
+        stored = dict.fromkeys(tokens, 0)
+        for line in output.splitlines():
+            token, count = line.split("|")
+            stored[token] = int(count)
+        return stored
+
+    def duplicate_tokens(self):
+        return int(
+            self.psql(
+                "SELECT count(*) FROM (SELECT submission_token FROM appointments_appointmentrequest "
+                "GROUP BY submission_token HAVING count(*) > 1) d"
+            )
+        )
+
     # Redis ---------------------------------------------------------------------------------
 
     def start_redis(self):
@@ -295,7 +319,7 @@ class Stack:
             self.start_site()
 
     def start_floor(self):
-        env = site_env(DJANGO_SETTINGS_MODULE="bench.floor")
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": "bench.floor"}
         self.spawn(
             "floor", self.gunicorn_argv("bench.floor:application", FLOOR_PORT), env=env
         )
