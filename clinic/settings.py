@@ -235,3 +235,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Appointment and contact requests: the notification outbox (see appointments/outbox.py).
+# A "sending" notification whose worker has been silent this long is taken over by another;
+# it must exceed the mail timeout so that a slow send is not delivered twice.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+# Failed sends are retried after base, 2×base, 4×base… seconds, capped at one hour.
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+# How often the worker sweeps for notifications whose delivery task was lost.
+OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
