@@ -304,7 +304,8 @@ def main():
             and form_private is not None
             and form_private["carries"]["csrf"] > 0,
             "; ".join(
-                f"{label}: {p['carries']['csrf']} CSRF/{p['carries']['nonce']} nonce, "
+                f"{label}: {p['carries']['csrf']} CSRF/{p['carries']['form token']} form token/"
+                f"{p['carries']['nonce']} nonce, "
                 + (
                     "all differ between visitors"
                     if p["ok"]

@@ -26,8 +26,18 @@ HREF_RE = re.compile(r'href="([^"]+)"')
 SCRIPT_RE = re.compile(r"<script(?![^>]*application/ld\+json)[^>]*>", re.IGNORECASE)
 
 
+UUID_VALUE_RE = re.compile(
+    r'type="hidden"[^>]*value="([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"'
+)
+
+
 def private_values(html):
-    return {"nonce": NONCE_RE.findall(html), "csrf": CSRF_RE.findall(html)}
+    """What must differ between two visitors: CSP nonces, CSRF and one-time form tokens."""
+    return {
+        "nonce": NONCE_RE.findall(html),
+        "csrf": CSRF_RE.findall(html),
+        "form token": UUID_VALUE_RE.findall(html),
+    }
 
 
 def check_not_shared(base, path):
