@@ -228,6 +228,9 @@ class Article(models.Model):
                 code="image_alt_required",
             )
         if self.status == self.Status.PUBLISHED:
+            # "Empty means now", decided here so that the form's constraint check agrees.
+            if self.publish_at is None:
+                self.publish_at = timezone.now()
             if not self.summary.strip():
                 errors["summary"] = ValidationError(
                     "A published article needs a summary.", code="summary_required"

@@ -96,7 +96,9 @@ def article_detail(request, slug):
 @never_cache
 def article_preview(request, pk):
     """Staff see drafts and scheduled articles exactly as patients will."""
-    if not request.user.is_authenticated:
+    # Signed in with the second factor too, where the admin requires it (django-otp).
+    is_verified = getattr(request.user, "is_verified", lambda: True)
+    if not request.user.is_authenticated or not is_verified():
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     if not (
         request.user.is_staff and request.user.has_perm("education.change_article")
