@@ -374,9 +374,12 @@ class SubmissionLoad:
 
     def _prefetch(self, queue):
         patient = Patient(self.host, self.port)
-        while len(queue) < self.prefetch:
+        deadline = time.monotonic() + 180
+        while len(queue) < self.prefetch and time.monotonic() < deadline:
             if (form := self._fetch(patient)) is not None:
                 queue.append(form)
+            elif self.run.form_errors > 50:
+                break
         patient.close()
 
     @staticmethod

@@ -43,16 +43,31 @@ def measure(client, path, **extra):
     }
 
 
+def warm_others(client, path):
+    """Fill the shared lookups (practice record, cache state) through other pages, not `path`."""
+    from bench.seed import article_extremes
+
+    extremes = article_extremes()
+    others = ["/"] + [article.get_absolute_url() for _, article, _ in extremes]
+    for other in others:
+        if other != path:
+            client.get(other)
+
+
 def queries(paths):
+    """Per page: cold (empty cache), miss (only this page uncached) and hit."""
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
     results = {}
     for path in paths:
         flush_cache()
+        cold = measure(client, path)
+        flush_cache()
+        warm_others(client, path)
         miss = measure(client, path)
         hit = measure(client, path)
-        results[path] = {"miss": miss, "hit": hit}
+        results[path] = {"cold": cold, "miss": miss, "hit": hit}
     return results
 
 
@@ -95,6 +110,8 @@ def article_constancy():
     results = []
     for label, article, counts in article_extremes():
         flush_cache()
+        client.get("/")
+        client.get("/education/")
         measured = measure(client, article.get_absolute_url())
         results.append(
             {

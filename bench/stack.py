@@ -28,6 +28,7 @@ PG_PORT = int(os.environ.get("BENCH_PG_PORT", 5439))
 REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", 6389))
 SITE_PORT = int(os.environ.get("BENCH_SITE_PORT", 8089))
 FLOOR_PORT = int(os.environ.get("BENCH_FLOOR_PORT", 8090))
+FLOOR_MIDDLEWARE_PORT = int(os.environ.get("BENCH_FLOOR_MIDDLEWARE_PORT", 8091))
 SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", 2526))
 DB_NAME = "clinic_bench"
 GUNICORN_WORKERS = 4
@@ -318,13 +319,15 @@ class Stack:
         if self.processes["site"].poll() is not None:
             self.start_site()
 
-    def start_floor(self):
-        env = {**self.env, "DJANGO_SETTINGS_MODULE": "bench.floor"}
-        self.spawn(
-            "floor", self.gunicorn_argv("bench.floor:application", FLOOR_PORT), env=env
-        )
+    def start_floor(self, settings="bench.floor", port=FLOOR_PORT):
+        """The floor view under gunicorn, with clinic.wsgi and another settings module."""
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": settings}
+        name = settings.rsplit(".", 1)[-1]
+        self.spawn(name, self.gunicorn_argv("clinic.wsgi:application", port), env=env)
         wait_for(
-            lambda: http_status(f"{floor_url()}/") == 200, 60, "the floor's gunicorn"
+            lambda: http_status(f"http://127.0.0.1:{port}/") == 200,
+            60,
+            f"gunicorn for {name}",
         )
 
     def gunicorn_workers(self, name="site"):
