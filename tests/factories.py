@@ -31,3 +31,25 @@ def make_contact_message(**overrides):
     }
     fields.update(overrides)
     return ContactMessage.objects.create(**fields)
+
+
+# --- clinic ---------------------------------------------------------------------------------
+
+
+def make_opening_hours(practice, weekday=0, opens_at="09:00", closes_at="17:00"):
+    from clinic.models import OpeningHours
+
+    return OpeningHours.objects.create(
+        practice=practice, weekday=weekday, opens_at=opens_at, closes_at=closes_at
+    )
+
+
+def make_closure(practice, start_date, end_date=None, public_note=""):
+    from clinic.models import Closure
+
+    return Closure.objects.create(
+        practice=practice,
+        start_date=start_date,
+        end_date=end_date or start_date,
+        public_note=public_note,
+    )
