@@ -12,7 +12,15 @@ pytestmark = pytest.mark.django_db
 PRODUCTION_ENV = {
     key: value
     for key, value in os.environ.items()
-    if key not in {"DEBUG", "SECURE_HTTPS", "SITE_URL", "EMAIL_URL"}
+    # The browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for this process only.
+    if key
+    not in {
+        "DEBUG",
+        "SECURE_HTTPS",
+        "SITE_URL",
+        "EMAIL_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
 } | {
     "SECRET_KEY": "x7Hq2-production-like-secret-" + "k" * 40,
     "ALLOWED_HOSTS": "www.example.com",
