@@ -6,6 +6,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.db.utils import DatabaseError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
@@ -51,7 +52,8 @@ def robots_txt(request):
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /appointments/",
-        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+        "Disallow: /education/preview/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -236,6 +236,7 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_out_of_private_area
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /appointments/",
+        "Disallow: /education/preview/",
         "Sitemap: http://testserver/sitemap.xml",
     ]
 
