@@ -23,7 +23,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-venv: $(VENV)/.installed
+# The Nu HTML Checker for the browser tests (needs Java); install scripts off, nothing downloaded
+# beyond the pinned package.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+venv: $(VENV)/.installed node_modules/.installed
 
 services:
 	@bin/ensure-services
@@ -55,4 +61,4 @@ format: venv
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache staticfiles
+	rm -rf $(VENV) node_modules .pytest_cache staticfiles

@@ -255,7 +255,9 @@ class AppointmentRequestForm(SubmissionForm):
         notice = practice.request_min_notice_hours
         if notice:
             # In UTC: adding hours to a Boston wall-clock time would ignore the DST change.
-            earliest = self.now.astimezone(datetime.UTC) + datetime.timedelta(hours=notice)
+            earliest = self.now.astimezone(datetime.UTC) + datetime.timedelta(
+                hours=notice
+            )
             # The day is possible if the practice is still open after the notice has passed;
             # combining the date with a wall-clock time in Boston's zone gets DST right.
             zone = timezone.get_current_timezone()

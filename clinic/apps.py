@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ClinicConfig(AppConfig):
@@ -7,3 +8,10 @@ class ClinicConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+
+
+class ClinicAdminConfig(admin_apps.AdminConfig):
+    """The admin, with two-factor sign-in required for every page (see clinic/admin_site.py)."""
+
+    default = False  # "clinic" itself stays ClinicConfig
+    default_site = "clinic.admin_site.ClinicAdminSite"

@@ -3,6 +3,7 @@
 Defaults are the safe production choice; `make run` and `make test` supply development values.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -21,7 +22,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinic.apps.ClinicAdminConfig",  # the admin with two-factor sign-in (Admin security below)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -187,6 +188,43 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+
+# --- Admin security --------------------------------------------------------------------------
+# Staff sign in with a password plus a 6-digit code from an authenticator app (django-otp TOTP,
+# enforced by clinic.admin_site.ClinicAdminSite); README "Staff accounts" explains the set-up.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "axes"]
+# OTPMiddleware reads the verified device from the session, so it follows AuthenticationMiddleware;
+# AxesMiddleware turns a lockout into its 429 page and belongs last.
+MIDDLEWARE += ["django_otp.middleware.OTPMiddleware", "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# A hard-to-guess admin path keeps most password-guessing bots away (robots.txt never names it).
+ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
+OTP_TOTP_ISSUER = "clinic.admin_site.totp_issuer"
+# 5 failed sign-ins for one username from one address lock that pair for 15 minutes (HTTP 429).
+# Attempts live in the database, not the cache: the cache fails open when Redis is down, which
+# would silently lift the lock; the database is shared by every worker and visible to staff in
+# the admin ("Access attempts"), where a superuser can lift a lock early by deleting the row.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "clinic.admin_site.locked_out"
+# Argon2 for new and upgraded hashes; the others only verify older hashes (then upgrade them).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Only staff have sessions. One left open on the front-desk computer ends after this many idle
+# minutes (every request restarts the clock) or when the browser closes.
+SESSION_COOKIE_AGE = env.int("STAFF_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# --- end of Admin security ---------------------------------------------------------------------
 
 PHONENUMBER_DEFAULT_REGION = "US"
 PHONENUMBER_DEFAULT_FORMAT = "NATIONAL"

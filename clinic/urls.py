@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,5 +13,5 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("education/", include("education.urls")),
     path("", include("appointments.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -1,6 +1,8 @@
 import pytest
+from django.test import Client, override_settings
 
 from clinic.models import Practice
+from tests.factories import login_verified
 
 
 @pytest.fixture
@@ -29,3 +31,24 @@ def _empty_cache():
         for key in client.scan_iter(match=f"{cache.key_prefix}:*", count=1000):
             client.delete(key)
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Argon2 takes ~0.1 s per hash by design; tests hash with MD5 except test_admin_security's."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ):
+        yield
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in with a verified authenticator device (2FA)."""
+    return login_verified(client, admin_user)
+
+
+@pytest.fixture
+def staff_client(db):
+    """staff_client(user): a new test client signed in as `user` with two-factor verified."""
+    return lambda user: login_verified(Client(), user)

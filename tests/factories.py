@@ -1,5 +1,14 @@
 """Test data factories: plain functions with valid defaults; a test states only what matters."""
 
+import itertools
+
+from django.contrib.auth import get_user_model
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+_sequence = itertools.count(1)
+
 # --- appointments ---------------------------------------------------------------------------
 
 
@@ -87,3 +96,49 @@ def make_opening_hours(
     for weekday in weekdays:
         practice.opening_hours.create(weekday=weekday, opens_at=opens, closes_at=closes)
     return practice
+
+
+# --- Admin security (staff accounts, two-factor sign-in) --------------------------------------
+
+STAFF_PASSWORD = "correct-horse-battery-staple"
+
+
+def make_staff_user(**overrides):
+    """An active staff member (no permissions, no authenticator device) with STAFF_PASSWORD."""
+    number = next(_sequence)
+    fields = {
+        "username": f"staff{number}",
+        "email": f"staff{number}@example.com",
+        "is_staff": True,
+    }
+    fields.update(overrides)
+    password = fields.pop("password", STAFF_PASSWORD)
+    return get_user_model().objects.create_user(password=password, **fields)
+
+
+def make_totp_device(user, **overrides):
+    fields = {"name": "Authenticator app", "confirmed": True}
+    fields.update(overrides)
+    return TOTPDevice.objects.create(user=user, **fields)
+
+
+def totp_code(device):
+    """The code the staff member's authenticator app shows right now."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def login_verified(client, user):
+    """Sign `client` in as `user` with a verified authenticator device, as after a real sign-in.
+
+    The admin refuses sessions without a verified device, so `client.force_login(user)` alone no
+    longer opens admin pages; use this instead.
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = make_totp_device(user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -1,0 +1,262 @@
+import datetime
+import importlib
+import io
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.test import Client
+from django.urls import clear_url_caches, reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic import settings as production_settings
+from tests.factories import (
+    STAFF_PASSWORD,
+    make_staff_user,
+    make_totp_device,
+    totp_code,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, user, *, password=STAFF_PASSWORD, code="", address="127.0.0.1"):
+    return client.post(
+        reverse("admin:login"),
+        {
+            "username": user.username,
+            "password": password,
+            "otp_token": code,
+            "next": reverse("admin:index"),
+        },
+        REMOTE_ADDR=address,
+    )
+
+
+def test_password_alone_does_not_open_the_admin(client):
+    user = make_staff_user(is_superuser=True)
+    make_totp_device(user)
+
+    response = sign_in(client, user)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "__all__": ["Enter the 6-digit code shown in your authenticator app."]
+    }
+    assert client.get(reverse("admin:index")).url.startswith(reverse("admin:login"))
+
+
+def test_a_session_without_a_verified_device_is_sent_to_sign_in(client):
+    user = make_staff_user(is_superuser=True)
+    make_totp_device(user)
+    client.force_login(user)
+
+    response = client.get(reverse("admin:auth_user_changelist"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_password_and_current_code_open_the_admin(client):
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+
+    response = sign_in(client, user, code=totp_code(device))
+
+    assert (response.status_code, response.url) == (302, reverse("admin:index"))
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    assert "Front desk" in index.content.decode()
+
+
+def test_a_wrong_code_is_refused_with_a_clear_message(client):
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+    wrong = f"{(int(totp_code(device)) + 1) % 1_000_000:06d}"
+
+    response = sign_in(client, user, code=wrong)
+
+    assert response.context["form"].errors == {
+        "__all__": [
+            "That code did not match. Type the 6 digits your authenticator app shows now (a code changes every 30 seconds)."
+        ]
+    }
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_new_staff_member_sets_up_the_app_at_first_sign_in(client):
+    user = make_staff_user(is_superuser=True)
+
+    response = sign_in(client, user)
+    assert response.url == reverse("admin:two_factor_enrolment")
+    # Signed in with the password only: the admin itself stays closed.
+    assert client.get(reverse("admin:index")).status_code == 302
+
+    page = client.get(reverse("admin:two_factor_enrolment"))
+    body = page.content.decode()
+    assert 'src="data:image/svg+xml;base64,' in body
+    device = TOTPDevice.objects.get(user=user)
+    assert device.confirmed is False
+
+    wrong = client.post(reverse("admin:two_factor_enrolment"), {"otp_token": "000000"})
+    assert wrong.context["form"].errors == {
+        "otp_token": [
+            "That code did not match. Check that you scanned the code on this page, then type the 6 digits your app shows now."
+        ]
+    }
+
+    # django-otp pauses a device for a second after a wrong code: let that second pass.
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_timestamp=timezone.now() - datetime.timedelta(seconds=2)
+    )
+    done = client.post(
+        reverse("admin:two_factor_enrolment"), {"otp_token": totp_code(device)}
+    )
+
+    assert done.url == reverse("admin:index")
+    assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed")) == [
+        (True,)
+    ]
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_enrolment_page_cannot_bypass_an_existing_device(client):
+    user = make_staff_user(is_superuser=True)
+    make_totp_device(user)
+    client.force_login(user)
+
+    response = client.get(reverse("admin:two_factor_enrolment"))
+
+    assert response.status_code == 403
+    assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed")) == [
+        (True,)
+    ]
+
+
+def test_five_failures_lock_that_user_and_address_with_429(client, practice):
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+
+    statuses = [
+        sign_in(client, user, password="wrong-password-123").status_code
+        for _ in range(5)
+    ]
+    locked = sign_in(client, user, code=totp_code(device))
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert locked.status_code == 429
+    body = locked.content.decode()
+    assert "signing in is paused for 15 minutes" in body
+    assert 'href="tel:+16177202329"' in body
+    assert client.get(reverse("admin:index")).status_code == 302
+    # Another address, or another user from this address, is not locked.
+    other_address = sign_in(Client(), user, code=totp_code(device), address="10.0.0.9")
+    colleague = make_staff_user(is_superuser=True)
+    colleague_device = make_totp_device(colleague)
+    other_user = sign_in(Client(), colleague, code=totp_code(colleague_device))
+    assert (other_address.status_code, other_user.status_code) == (302, 302)
+
+
+def test_lock_lifts_after_the_15_minute_cool_off(client):
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+    for _ in range(5):
+        sign_in(client, user, password="wrong-password-123")
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - datetime.timedelta(minutes=16)
+    )
+
+    response = sign_in(client, user, code=totp_code(device))
+
+    assert (response.status_code, response.url) == (302, reverse("admin:index"))
+
+
+def test_passwords_are_hashed_with_argon2_and_old_hashes_upgraded(settings, client):
+    settings.PASSWORD_HASHERS = production_settings.PASSWORD_HASHERS
+    user = make_staff_user()
+    assert user.password.startswith("argon2$")
+
+    get_user_model().objects.filter(pk=user.pk).update(
+        password=make_password(STAFF_PASSWORD, hasher="pbkdf2_sha256")
+    )
+    sign_in(client, user)
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$")
+
+
+def test_weak_passwords_are_refused():
+    with pytest.raises(ValidationError) as error:
+        validate_password("front1234")
+    assert error.value.messages == [
+        "This password is too short. It must contain at least 12 characters."
+    ]
+    with pytest.raises(ValidationError) as error:
+        validate_password("123456123456")
+    assert error.value.messages == [
+        "This password is too common.",
+        "This password is entirely numeric.",
+    ]
+
+
+def test_staff_session_ends_after_30_idle_minutes(staff_client):
+    user = make_staff_user(is_superuser=True)
+    client = staff_client(user)
+
+    before = timezone.now()
+    assert client.get(reverse("admin:index")).status_code == 200
+    session = Session.objects.get(session_key=client.session.session_key)
+    # Every request pushes the expiry 30 minutes ahead of the last activity.
+    assert (
+        before + datetime.timedelta(minutes=30)
+        <= session.expire_date
+        <= timezone.now() + datetime.timedelta(minutes=30)
+    )
+
+    Session.objects.filter(pk=session.pk).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    response = client.get(reverse("admin:index"))
+    assert response.url.startswith(reverse("admin:login"))
+
+
+@pytest.fixture
+def custom_admin_path(settings):
+    import clinic.urls
+
+    settings.ADMIN_URL = "back-office-7f3q/"
+    importlib.reload(clinic.urls)
+    clear_url_caches()
+    yield
+    settings.ADMIN_URL = "admin/"
+    importlib.reload(clinic.urls)
+    clear_url_caches()
+
+
+def test_admin_lives_at_the_configured_path_which_robots_txt_never_names(
+    client, custom_admin_path
+):
+    assert reverse("admin:index") == "/back-office-7f3q/"
+    assert client.get("/admin/").status_code == 404
+    assert client.get("/back-office-7f3q/").url.startswith("/back-office-7f3q/login/")
+    assert "back-office" not in client.get(reverse("robots_txt")).content.decode()
+
+
+def test_add_totp_device_command_prints_a_qr_code_that_signs_in(client):
+    user = make_staff_user(is_superuser=True)
+    out = io.StringIO()
+
+    call_command("add_totp_device", user.username, stdout=out)
+
+    device = TOTPDevice.objects.get(user=user)
+    output = out.getvalue()
+    assert device.confirmed is True
+    assert f"otpauth URI: {device.config_url}" in output
+    assert "█" in output or "▀" in output
+    response = sign_in(client, user, code=totp_code(device))
+    assert response.url == reverse("admin:index")
