@@ -142,3 +142,56 @@ def login_verified(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+# --- education --------------------------------------------------------------------------------
+
+
+def make_topic(**overrides):
+    from education.models import Topic
+
+    number = next(_sequence)
+    fields = {"name": f"Topic {number}", "slug": f"topic-{number}"}
+    fields.update(overrides)
+    return Topic.objects.create(**fields)
+
+
+def make_article(*, topics=(), **overrides):
+    """A published, live article (publish date one hour ago) unless overrides say otherwise."""
+    import datetime
+
+    from django.utils import timezone
+
+    from education.models import Article
+
+    number = next(_sequence)
+    fields = {
+        "title": f"Article {number}",
+        "slug": f"article-{number}",
+        "summary": f"What patients should know about subject {number}.",
+        "body": f"<h2>About subject {number}</h2><p>Plain words about subject {number}.</p>",
+        "status": Article.Status.PUBLISHED,
+        "publish_at": timezone.now() - datetime.timedelta(hours=1),
+    }
+    fields.update(overrides)
+    article = Article.objects.create(**fields)
+    if topics:
+        article.topics.set(topics)
+    return article
+
+
+def make_reference(article, **overrides):
+    from education.models import Reference
+
+    fields = {
+        "order": article.references.count() + 1,
+        "authors": "Colloca L, Ludman T, Bouhassira D, et al",
+        "title": "Neuropathic pain",
+        "journal": "Nat Rev Dis Primers",
+        "year": 2017,
+        "volume": "3",
+        "pages": "17002",
+        "doi": "10.1038/nrdp.2017.2",
+    }
+    fields.update(overrides)
+    return Reference.objects.create(article=article, **fields)
