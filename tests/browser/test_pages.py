@@ -23,8 +23,8 @@ def practice_with_hours_and_closure(practice):
     """The fullest version of every practice block: hours, a closure with a note, an email."""
     practice.email = "frontdesk@example.com"
     practice.save()
-    make_opening_hours(practice, weekday=0, opens_at="09:00", closes_at="17:00")
-    make_opening_hours(practice, weekday=3, opens_at="13:00", closes_at="19:00")
+    make_opening_hours(practice, weekdays=[0], opens="09:00", closes="17:00")
+    make_opening_hours(practice, weekdays=[3], opens="13:00", closes="19:00")
     next_year = datetime.date.today().year + 1
     make_closure(
         practice,

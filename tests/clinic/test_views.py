@@ -72,9 +72,9 @@ def test_pages_say_call_us_when_staff_have_not_entered_hours(client, practice):
 
 
 def test_visit_page_lists_the_hours_staff_entered_monday_first(client, practice):
-    make_opening_hours(practice, weekday=2, opens_at="14:00", closes_at="18:30")
-    make_opening_hours(practice, weekday=0, opens_at="09:00", closes_at="12:00")
-    make_opening_hours(practice, weekday=0, opens_at="13:00", closes_at="17:00")
+    make_opening_hours(practice, weekdays=[2], opens="14:00", closes="18:30")
+    make_opening_hours(practice, weekdays=[0], opens="09:00", closes="12:00")
+    make_opening_hours(practice, weekdays=[0], opens="13:00", closes="17:00")
     text = text_of(client.get(reverse("visit")))
     assert (
         "Monday 9:00 AM – 12:00 PM, 1:00 PM – 5:00 PM Tuesday Closed "
@@ -208,7 +208,7 @@ def test_structured_data_describes_the_clinic_and_its_physician(
 
 
 def test_structured_data_includes_opening_hours_once_staff_enter_them(client, practice):
-    make_opening_hours(practice, weekday=1, opens_at="08:30", closes_at="12:00")
+    make_opening_hours(practice, weekdays=[1], opens="08:30", closes="12:00")
     [clinic] = jsonld_of(client.get(reverse("visit")))
     assert clinic["openingHoursSpecification"] == [
         {
