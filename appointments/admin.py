@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from . import outbox
 from .models import AppointmentRequest, ContactMessage, Notification
+from .services import release_from_spam
 
 
 class NotificationInline(admin.TabularInline):
@@ -21,6 +23,19 @@ class SubmissionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [NotificationInline]
     search_fields = ["reference", "name", "phone", "email"]
+    actions = ["mark_not_spam"]
+
+    @admin.action(description="Not spam: move to the normal queue and notify")
+    def mark_not_spam(self, request, queryset):
+        released = 0
+        for submission in queryset.filter(is_spam=True):
+            release_from_spam(submission=submission)
+            released += 1
+        self.message_user(
+            request,
+            f"{released} moved out of spam; their notifications are on their way.",
+            messages.SUCCESS,
+        )
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
@@ -140,6 +155,14 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["appointment_request__reference", "contact_message__reference"]
     date_hierarchy = "created_at"
     list_select_related = ["appointment_request", "contact_message"]
+    actions = ["send_again"]
+
+    @admin.action(description="Send again now")
+    def send_again(self, request, queryset):
+        count = outbox.retry_now(queryset)
+        self.message_user(
+            request, f"{count} notification(s) will be sent again.", messages.SUCCESS
+        )
 
     @admin.display(description="Reference")
     def about(self, obj):
