@@ -79,6 +79,7 @@ class AppointmentRequestAdmin(SubmissionAdmin):
                     "preferred_weekdays",
                     "preferred_times_of_day",
                     "preferred_dates",
+                    "source_article",
                     "source_article_slug",
                 ]
             },
@@ -100,6 +101,7 @@ class AppointmentRequestAdmin(SubmissionAdmin):
         "preferred_weekdays",
         "preferred_times_of_day",
         "preferred_dates",
+        "source_article",
         "source_article_slug",
         "is_spam",
         "spam_reason",

@@ -191,7 +191,7 @@ class AppointmentRequestForm(SubmissionForm):
         return " ".join(self.cleaned_data["name"].split())
 
     def clean_article(self):
-        return published_article_slug(self.cleaned_data.get("article") or "")
+        return published_article(self.cleaned_data.get("article") or "")
 
     def clean(self):
         cleaned_data = super().clean()
@@ -306,7 +306,9 @@ class AppointmentRequestForm(SubmissionForm):
     def submission_fields(self) -> dict:
         fields = super().submission_fields()
         fields["preferred_dates"] = self.cleaned_data["preferred_dates"]
-        fields["source_article_slug"] = self.cleaned_data.get("article") or ""
+        article = self.cleaned_data.get("article")
+        fields["source_article"] = article
+        fields["source_article_slug"] = article.slug if article else ""
         return fields
 
 
@@ -376,15 +378,10 @@ class ContactMessageForm(SubmissionForm):
         return fields
 
 
-def published_article_slug(slug: str) -> str:
-    """The slug if it names a published article, else "" (unknown slugs are ignored)."""
-    from django.apps import apps
+def published_article(slug: str):
+    """The published article with this slug, or None (unknown slugs are ignored)."""
+    from education.models import Article
 
     if not slug or len(slug) > 200:
-        return ""
-    try:
-        article_model = apps.get_model("education", "Article")
-    except LookupError:
-        # The education app has no articles yet: nothing to record.
-        return ""
-    return slug if article_model.objects.published().filter(slug=slug).exists() else ""
+        return None
+    return Article.objects.published().filter(slug=slug).first()

@@ -13,7 +13,7 @@ from .forms import (
     AppointmentRequestForm,
     ContactMessageForm,
     new_form_stamp,
-    published_article_slug,
+    published_article,
     read_form_stamp,
 )
 from .models import AppointmentRequest, ContactMessage, Reason
@@ -128,9 +128,9 @@ class AppointmentRequestView(SubmissionFormView):
 
     def get_initial(self):
         initial = super().get_initial()
-        if slug := published_article_slug(self.request.GET.get("article", "")):
+        if article := published_article(self.request.GET.get("article", "")):
             # Every patient-education article is about neuropathy and nerve pain.
-            initial.update(article=slug, reason=Reason.NEUROPATHY)
+            initial.update(article=article.slug, reason=Reason.NEUROPATHY)
         return initial
 
     def get_form(self, form_class=None):

@@ -55,6 +55,7 @@ def test_complete_request_is_valid_and_stores_phone_in_e164():
         "preferred_contact_method": "phone",
         "has_acknowledged_privacy_notice": True,
         "has_consented_to_contact": True,
+        "source_article": None,
         "source_article_slug": "",
     }
 

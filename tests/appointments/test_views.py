@@ -10,6 +10,7 @@ from tests.appointments.conftest import form_stamp_in
 from tests.factories import (
     appointment_request_data,
     contact_message_data,
+    make_article,
     make_form_stamp,
 )
 
@@ -186,6 +187,31 @@ def test_too_fast_submission_is_kept_apart_as_spam(client, practice, front_desk)
         (True, "too_fast")
     ]
     assert list(Notification.objects.all()) == []
+
+
+def test_arriving_from_an_article_preselects_the_reason_and_records_the_article(
+    client, practice, front_desk
+):
+    article = make_article(slug="what-is-neuropathy")
+    page = client.get(FORM_URL, {"article": "what-is-neuropathy"}).content.decode()
+    assert 'name="article" value="what-is-neuropathy"' in page
+    assert re.search(r'value="neuropathy"[^>]*checked', page)
+    client.post(FORM_URL, appointment_request_data(article="what-is-neuropathy"))
+    appointment_request = AppointmentRequest.objects.get()
+    assert (
+        appointment_request.source_article,
+        appointment_request.source_article_slug,
+    ) == (article, "what-is-neuropathy")
+
+
+def test_draft_article_is_not_recorded(client, practice, front_desk):
+    make_article(slug="draft-piece", status="draft")
+    page = client.get(FORM_URL, {"article": "draft-piece"}).content.decode()
+    client.post(FORM_URL, appointment_request_data(article="draft-piece"))
+    assert 'value="draft-piece"' not in page
+    assert list(
+        AppointmentRequest.objects.values_list("source_article", "source_article_slug")
+    ) == [(None, "")]
 
 
 def test_unknown_article_slug_is_ignored(client, practice):
