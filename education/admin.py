@@ -16,9 +16,10 @@ from .models import (
     Topic,
 )
 
-# The prose editor styles its toolbar and content with style attributes; allow those on the
-# article editor only. Scripts keep the nonce (the editor's import map carries it).
-EDITOR_CSP = settings.SECURE_CSP | {"style-src-attr": [CSP.UNSAFE_INLINE]}
+# The prose editor styles its toolbar and content with inline styles (elements and attributes);
+# allow those on the article editor only. A nonce would switch 'unsafe-inline' off, so styles go
+# without one there; scripts keep the nonce (the editor's import map carries it).
+EDITOR_CSP = settings.SECURE_CSP | {"style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
 
 
 class ReviewStateFilter(admin.SimpleListFilter):
