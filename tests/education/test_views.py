@@ -98,7 +98,7 @@ def test_article_head_has_canonical_open_graph_and_medical_web_page(client, prac
     )
     assert page["lastReviewed"] == "2026-03-01"
     assert page["reviewedBy"] == {"@type": "Person", "name": "Jane Roe, MD"}
-    assert page["about"][1] == {"@type": "Thing", "name": "Nerve pain"}
+    assert page["about"] == [{"@type": "MedicalCondition", "name": "Nerve pain"}]
     assert page["citation"][0]["sameAs"] == "https://doi.org/10.1038/nrdp.2017.2"
 
 
