@@ -115,6 +115,11 @@ class ArticleAdmin(SimpleHistoryAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    @method_decorator(csp_override(EDITOR_CSP))
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The "revert" page shows the same editor.
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def view_on_site(self, obj):
         # Drafts and scheduled articles have no public page yet: show the preview instead.
         return obj.get_absolute_url() if obj.is_live else obj.get_preview_url()
