@@ -1,6 +1,8 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
+from .visit_views import VisitCancelView
+
 app_name = "appointments"
 
 urlpatterns = [
@@ -11,6 +13,11 @@ urlpatterns = [
             template_name="appointments/appointment_request_form.html"
         ),
         name="appointment_request",
+    ),
+    path(
+        "appointments/visits/cancel/<str:token>/",
+        VisitCancelView.as_view(),
+        name="visit_cancel",
     ),
     path(
         "contact/",
