@@ -60,5 +60,13 @@ format: venv
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# Load and fault runs on a private PostgreSQL, Redis and SMTP sink (loopback ports 5439, 6389,
+# 8089, 8090, 2526); they never touch the shared servers. See bench/README.md.
+bench: venv
+	bench/run
+
+faults: venv
+	bench/faults
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache staticfiles

@@ -16,6 +16,7 @@ from import_export import fields, resources
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV
 
+from . import outbox
 from .models import (
     ALLOWED_TRANSITIONS,
     SCHEDULABLE_STATUSES,
@@ -28,6 +29,7 @@ from .models import (
     Visit,
     one_business_day_before,
 )
+from .services import release_from_spam
 from .workflow import (
     VisitConflict,
     WorkflowError,
@@ -57,6 +59,19 @@ class SubmissionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [NotificationInline]
     search_fields = ["reference", "name", "phone", "email"]
+    actions = ["mark_not_spam"]
+
+    @admin.action(description="Not spam: move to the normal queue and notify")
+    def mark_not_spam(self, request, queryset):
+        released = 0
+        for submission in queryset.filter(is_spam=True):
+            release_from_spam(submission=submission)
+            released += 1
+        self.message_user(
+            request,
+            f"{released} moved out of spam; their notifications are on their way.",
+            messages.SUCCESS,
+        )
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
@@ -110,6 +125,14 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["appointment_request__reference", "contact_message__reference"]
     date_hierarchy = "created_at"
     list_select_related = ["appointment_request", "contact_message"]
+    actions = ["send_again"]
+
+    @admin.action(description="Send again now")
+    def send_again(self, request, queryset):
+        count = outbox.retry_now(queryset)
+        self.message_user(
+            request, f"{count} notification(s) will be sent again.", messages.SUCCESS
+        )
 
     @admin.display(description="Reference")
     def about(self, obj):
@@ -282,7 +305,7 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     ]
     search_help_text = "Search by reference, name, phone or email."
     inlines = [VisitInline, StatusChangeInline, NotificationInline]
-    actions = ["mark_contacted", "mark_spam"]
+    actions = ["mark_contacted", "mark_spam", "mark_not_spam"]
     fieldsets = [
         (None, {"fields": ["reference", "created_at", "status", "internal_notes"]}),
         (
@@ -308,6 +331,7 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
                     "preferred_weekdays",
                     "preferred_times_of_day",
                     "preferred_dates",
+                    "source_article",
                     "source_article_slug",
                 ]
             },
@@ -329,6 +353,7 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
         "preferred_weekdays",
         "preferred_times_of_day",
         "preferred_dates",
+        "source_article",
         "source_article_slug",
         "is_spam",
         "spam_reason",
@@ -416,6 +441,14 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     @admin.action(description="Mark as spam", permissions=["change"])
     def mark_spam(self, request, queryset):
         self._bulk_status(request, queryset, RequestStatus.SPAM)
+
+    @admin.action(
+        description="Not spam: move to the normal queue and notify",
+        permissions=["change"],
+    )
+    def mark_not_spam(self, request, queryset):
+        # Through the workflow, so the step shows in the status history.
+        self._bulk_status(request, queryset, RequestStatus.NEW)
 
     def _bulk_status(self, request, queryset, to_status):
         changed, skipped = change_statuses(

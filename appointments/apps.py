@@ -7,6 +7,7 @@ class AppointmentsConfig(AppConfig):
     verbose_name = "Appointment and contact requests"
 
     def ready(self):
+        from . import visit_emails  # noqa: F401  (registers the visit emails' renderers)
         from .groups import create_groups_after_migrate
 
         # After `flush` too (transactional tests), which empties the groups table.

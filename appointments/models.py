@@ -188,7 +188,16 @@ class AppointmentRequest(Submission):
     has_consented_to_contact = models.BooleanField(
         "consented to be contacted", default=False
     )
-    # The slug survives the article being renamed or deleted; the front-desk list shows it.
+    source_article = models.ForeignKey(
+        "education.Article",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointment_requests",
+        help_text="The patient-education article the patient came from, if any.",
+    )
+    # Kept as typed at the time: it still says where the patient came from after the article
+    # is deleted.
     source_article_slug = models.SlugField(
         "source article",
         max_length=200,

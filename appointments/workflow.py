@@ -7,13 +7,13 @@ same transaction, delivered by the worker after commit).
 import datetime
 import logging
 
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from . import services
 from .models import (
     ALLOWED_TRANSITIONS,
     SCHEDULABLE_STATUSES,
@@ -26,6 +26,7 @@ from .models import (
     StatusChange,
     Visit,
 )
+from .tasks import enqueue_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,20 @@ def change_status(
             f"A request that is “{locked.get_status_display()}” cannot become "
             f"“{RequestStatus(to_status).label}”."
         )
+    if locked.is_spam and to_status == RequestStatus.NEW:
+        # Caught by the spam checks, so never notified: the release queues the usual emails.
+        services.release_from_spam(submission=locked)
+        change = StatusChange.objects.create(
+            appointment_request=locked,
+            from_status=RequestStatus.SPAM,
+            to_status=RequestStatus.NEW,
+            changed_by=by,
+        )
+        AppointmentRequest.objects.filter(pk=locked.pk).update(
+            status_changed_at=change.changed_at
+        )
+        appointment_request.status = RequestStatus.NEW
+        return change
     if to_status == RequestStatus.CANCELLED:
         # Staff cancelling (the patient phoned): the booked time is free again.
         upcoming = locked.visits.booked().filter(ends_at__gt=timezone.now())
@@ -194,13 +209,6 @@ def _after_booking(visit: Visit, notification_ids: list[int]) -> None:
         logger.exception("Could not queue the reminder job for visit %s", visit.pk)
 
 
-def front_desk_email() -> str:
-    from clinic.models import Practice
-
-    practice = Practice.get_current()
-    return (practice.email if practice else "") or settings.FRONT_DESK_EMAIL
-
-
 def cancel_token(visit: Visit) -> str:
     return signing.dumps({"visit": visit.pk}, salt=CANCEL_LINK_SALT, compress=True)
 
@@ -237,7 +245,7 @@ def cancel_visit_by_patient(*, visit: Visit, reason: str = "") -> bool:
         if appointment_request.status == RequestStatus.SCHEDULED:
             _record_status(appointment_request, RequestStatus.CANCELLED, by=None)
         notification_ids = []
-        if address := front_desk_email():
+        if address := services.front_desk_email():
             notification_ids.append(
                 Notification.objects.create(
                     appointment_request=appointment_request,
@@ -261,8 +269,6 @@ def _drop_unsent_visit_mail(visits) -> None:
 
 
 def _enqueue(notification_ids: list[int]) -> None:
-    from .tasks import enqueue_delivery
-
     for notification_id in notification_ids:
         enqueue_delivery(notification_id)
 

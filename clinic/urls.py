@@ -1,8 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from education.sitemaps import ArticleSitemap, EducationPagesSitemap, TopicSitemap
+
 from . import views
+from .sitemaps import PracticePagesSitemap
+
+sitemaps = {
+    "pages": PracticePagesSitemap,
+    "education": EducationPagesSitemap,
+    "topics": TopicSitemap,
+    "articles": ArticleSitemap,
+}
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -11,6 +22,7 @@ urlpatterns = [
     path("accessibility/", views.AccessibilityView.as_view(), name="accessibility"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("education/", include("education.urls")),
     path("", include("appointments.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -1,13 +1,16 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
+from .feeds import ArticleFeed
 
 app_name = "education"
 
 urlpatterns = [
-    # Placeholder until the articles issue lands.
-    path(
-        "",
-        TemplateView.as_view(template_name="education/article_list.html"),
-        name="article_list",
-    ),
+    path("", views.article_list, name="article_list"),
+    path("search/", views.search, name="search"),
+    path("symptoms/", views.symptom_list, name="symptom_list"),
+    path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
+    path("feed/", ArticleFeed(), name="feed"),
+    path("preview/<int:pk>/", views.article_preview, name="article_preview"),
+    path("<slug:slug>/", views.article_detail, name="article_detail"),
 ]

@@ -42,6 +42,62 @@ def make_contact_message(**overrides):
     return ContactMessage.objects.create(**fields)
 
 
+def make_form_stamp(*, seconds_ago: float = 60, token=None):
+    """The signed hidden value a rendered form carries, as if shown `seconds_ago`."""
+    import time
+    import uuid
+
+    from django.core import signing
+
+    from appointments.forms import STAMP_SALT
+
+    token = token or uuid.uuid4()
+    return signing.dumps(
+        {"token": token.hex, "at": time.time() - seconds_ago}, salt=STAMP_SALT
+    )
+
+
+def appointment_request_data(**overrides):
+    """A complete, valid POST of the appointment request form."""
+    data = {
+        "form_stamp": make_form_stamp(),
+        "website": "",
+        "patient_type": "new",
+        "reason": "neuropathy",
+        "note": "",
+        "name": "Jane Doe",
+        "phone": "(617) 555-0123",
+        "email": "jane@example.com",
+        "preferred_contact_method": "phone",
+        "has_acknowledged_privacy_notice": "on",
+        "has_consented_to_contact": "on",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def contact_message_data(**overrides):
+    """A complete, valid POST of the contact form."""
+    data = {
+        "form_stamp": make_form_stamp(),
+        "website": "",
+        "name": "Sam Smith",
+        "phone": "617-555-0199",
+        "email": "",
+        "message": "Do you have parking nearby?",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def make_opening_hours(
+    practice, weekdays=(0, 1, 2, 3, 4), opens="09:00", closes="17:00"
+):
+    for weekday in weekdays:
+        practice.opening_hours.create(weekday=weekday, opens_at=opens, closes_at=closes)
+    return practice
+
+
 # --- Admin security (staff accounts, two-factor sign-in) --------------------------------------
 
 STAFF_PASSWORD = "correct-horse-battery-staple"
@@ -86,6 +142,59 @@ def login_verified(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+# --- education --------------------------------------------------------------------------------
+
+
+def make_topic(**overrides):
+    from education.models import Topic
+
+    number = next(_sequence)
+    fields = {"name": f"Topic {number}", "slug": f"topic-{number}"}
+    fields.update(overrides)
+    return Topic.objects.create(**fields)
+
+
+def make_article(*, topics=(), **overrides):
+    """A published, live article (publish date one hour ago) unless overrides say otherwise."""
+    import datetime
+
+    from django.utils import timezone
+
+    from education.models import Article
+
+    number = next(_sequence)
+    fields = {
+        "title": f"Article {number}",
+        "slug": f"article-{number}",
+        "summary": f"What patients should know about subject {number}.",
+        "body": f"<h2>About subject {number}</h2><p>Plain words about subject {number}.</p>",
+        "status": Article.Status.PUBLISHED,
+        "publish_at": timezone.now() - datetime.timedelta(hours=1),
+    }
+    fields.update(overrides)
+    article = Article.objects.create(**fields)
+    if topics:
+        article.topics.set(topics)
+    return article
+
+
+def make_reference(article, **overrides):
+    from education.models import Reference
+
+    fields = {
+        "order": article.references.count() + 1,
+        "authors": "Colloca L, Ludman T, Bouhassira D, et al",
+        "title": "Neuropathic pain",
+        "journal": "Nat Rev Dis Primers",
+        "year": 2017,
+        "volume": "3",
+        "pages": "17002",
+        "doi": "10.1038/nrdp.2017.2",
+    }
+    fields.update(overrides)
+    return Reference.objects.create(article=article, **fields)
 
 
 # --- Front desk (workflow, visits) ------------------------------------------------------------

@@ -22,7 +22,9 @@ def remove_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appointments", "0002_frontdesk"),
+        ("appointments", "0003_frontdesk"),
+        # The Editors group gets the education app's permissions.
+        ("education", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

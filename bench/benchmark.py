@@ -1,0 +1,451 @@
+"""The benchmark: production stack on loopback, realistic data, wrk at 16 connections.
+
+Run with `make bench` (or `bench/run`). Takes about ten minutes. Prints a table and the targets
+(PASS/FAIL) and writes bench/RESULTS.md.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from bench import load, report
+from bench.stack import (
+    OUT,
+    PYTHON,
+    REPO,
+    SITE_PORT,
+    Stack,
+    floor_url,
+    log,
+    site_env,
+    site_url,
+)
+
+WARMUP_SECONDS = int(os.environ.get("BENCH_WARMUP", 5))
+SECONDS = int(os.environ.get("BENCH_SECONDS", 15))
+CONNECTIONS = 16
+SUBMIT_CLIENTS = 40
+SUBMIT_SECONDS = int(os.environ.get("BENCH_SUBMIT_SECONDS", 60))
+FORM_PATH = "/appointments/request/"
+# The form rejects submissions sent faster than a person could type (spam check); the load
+# driver waits this long between fetching and posting it, as a quick patient would.
+FILL_SECONDS = float(os.environ.get("BENCH_FILL_SECONDS", 3))
+
+PAGES = [
+    ("Home page", "/"),
+    ("Article list", "/education/"),
+    ("Article page", None),  # the seed article, resolved at run time
+    ("Search", "/education/search/?q=nerve+pain"),
+    ("Request form", FORM_PATH),
+]
+
+
+def probe(*args):
+    result = subprocess.run(
+        [PYTHON, "-m", "bench.probe", *args],
+        env=site_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        log(f"probe {args[0]} failed:\n{result.stderr[-3000:]}")
+        return None
+    return json.loads(result.stdout)
+
+
+def article_path(stack):
+    slug = "neuropathic-pain"
+    status = report.fetch(f"{site_url()}/education/{slug}/")[0]
+    if status == 200:
+        return f"/education/{slug}/"
+    try:
+        slug = stack.psql(
+            "SELECT slug FROM education_article WHERE status = 'published' ORDER BY id LIMIT 1"
+        )
+    except subprocess.CalledProcessError:
+        return None
+    return f"/education/{slug}/" if slug else None
+
+
+def drive(url):
+    load.wrk(url, seconds=WARMUP_SECONDS, connections=CONNECTIONS)
+    return load.wrk(url, seconds=SECONDS, connections=CONNECTIONS)
+
+
+def submissions(clients, seconds, prefetch=0):
+    driver = load.SubmissionLoad(
+        "127.0.0.1",
+        SITE_PORT,
+        FORM_PATH,
+        clients=clients,
+        seconds=seconds,
+        fill_seconds=FILL_SECONDS,
+        prefetch=prefetch,
+    )
+    run = driver.start().join()
+    return run, driver.elapsed
+
+
+def stored_for(stack, run):
+    """Rows stored for the 303s: matched by the submission token each client posted."""
+    tokens = [load.submission_token(s.data) for s in run.submissions if s.status == 303]
+    stored = stack.requests_for_tokens([t for t in tokens if t])
+    return {
+        "rows": sum(stored.values()),
+        "distinct_tokens": len(set(tokens)),
+        "duplicates": stack.duplicate_tokens(),
+    }
+
+
+def fmt(value, spec=".0f"):
+    return "n/a" if value is None else format(value, spec)
+
+
+def main():
+    load.ensure_wrk()
+    started_at = datetime.now(UTC)
+    load_before = report.load_average()
+    figures = {"pages": [], "targets": [], "notes": []}
+    with Stack() as stack:
+        log("Starting PostgreSQL, Redis and the SMTP sink")
+        stack.start_postgres()
+        stack.start_redis()
+        stack.start_smtp()
+        log("Migrating, collecting static files, seeding")
+        stack.manage("migrate", "--noinput")
+        stack.manage("collectstatic", "--noinput", "--verbosity", "0")
+        stack.manage("load_seed")
+        seeding = subprocess.run(
+            [PYTHON, "-m", "bench.seed"],
+            env=site_env(),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        log(seeding.stdout.strip() or seeding.stderr[-2000:])
+        figures["seed"] = seeding.stdout.strip()
+        log("Starting gunicorn (site and floor) and the worker")
+        stack.start_site()
+        stack.start_floor()
+        stack.start_worker()
+
+        pages = []
+        for label, path in PAGES:
+            if path is None:
+                path = article_path(stack)
+            if path is None or report.fetch(site_url() + path)[0] != 200:
+                figures["notes"].append(
+                    f"{label}: not available on this build ({path})."
+                )
+                continue
+            pages.append((label, path))
+        paths = dict(pages)
+
+        log("Counting SQL queries per page (cache miss and hit)")
+        queries = probe("queries", json.dumps([p for _, p in pages])) or {}
+        submission_probe = (
+            probe("submission", FORM_PATH, str(FILL_SECONDS))
+            if "Request form" in paths
+            else None
+        )
+
+        log(
+            f"Floor: warm-up {WARMUP_SECONDS}s, {SECONDS}s at {CONNECTIONS} connections"
+        )
+        floor_before = drive(floor_url() + "/")
+        rows = []
+        for label, path in pages:
+            log(f"{label} {path}")
+            result = drive(site_url() + path)
+            rows.append((label, path, result))
+        floor_after = drive(floor_url() + "/")
+        floor_rps = (floor_before["rps"] + floor_after["rps"]) / 2
+        floor_bytes = report.fetch(floor_url() + "/")[2]
+
+        submit_row = None
+        if "Request form" in paths:
+            log(f"Request submission: {CONNECTIONS} patients for {SECONDS}s")
+            run, seconds = submissions(CONNECTIONS, SECONDS, prefetch=SECONDS * 25)
+            posted = [s for s in run.submissions if s.status == 303]
+            submit_row = {
+                "rps": len(posted) / seconds,
+                "p50_ms": run.latency(50),
+                "p99_ms": run.latency(99),
+                "statuses": run.statuses(),
+            }
+
+        # ---- the table ---------------------------------------------------------------------
+        import gzip
+
+        figures["floor"] = {
+            "rps": floor_rps,
+            "rps_before": floor_before["rps"],
+            "rps_after": floor_after["rps"],
+            "p50_ms": (floor_before["p50_ms"] + floor_after["p50_ms"]) / 2,
+            "p99_ms": max(floor_before["p99_ms"], floor_after["p99_ms"]),
+            "bytes": len(floor_bytes),
+            "gzip_bytes": len(gzip.compress(floor_bytes)),
+        }
+        for label, path, result in rows:
+            measured = queries.get(path, {})
+            miss, hit = measured.get("miss", {}), measured.get("hit", {})
+            figures["pages"].append(
+                {
+                    "label": label,
+                    "path": path,
+                    "rps": result["rps"],
+                    "p50_ms": result["p50_ms"],
+                    "p99_ms": result["p99_ms"],
+                    "ratio": result["rps"] / floor_rps,
+                    "queries_miss": miss.get("queries"),
+                    "queries_hit": hit.get("queries"),
+                    "bytes": miss.get("bytes"),
+                    "gzip_bytes": miss.get("gzip_bytes"),
+                    "errors": result["non_2xx_3xx"] + result["socket_errors"],
+                }
+            )
+        if submit_row:
+            figures["pages"].append(
+                {
+                    "label": "Request submission",
+                    "path": f"POST {FORM_PATH}",
+                    "rps": submit_row["rps"],
+                    "p50_ms": submit_row["p50_ms"],
+                    "p99_ms": submit_row["p99_ms"],
+                    "ratio": submit_row["rps"] / floor_rps,
+                    "queries_miss": (submission_probe or {}).get("queries"),
+                    "queries_hit": None,
+                    "bytes": None,
+                    "gzip_bytes": None,
+                    "errors": sum(
+                        v for k, v in submit_row["statuses"].items() if k != 303
+                    ),
+                    "statuses": submit_row["statuses"],
+                }
+            )
+        figures["submission_probe"] = submission_probe
+
+        # ---- targets -----------------------------------------------------------------------
+        targets = figures["targets"]
+
+        def target(name, ok, detail):
+            targets.append({"name": name, "ok": bool(ok), "detail": detail})
+            print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
+
+        print()
+        article = next(
+            (p for p in figures["pages"] if p["label"] == "Article page"), None
+        )
+        if article:
+            target(
+                "Article page >= 80% of the floor's throughput",
+                article["ratio"] >= 0.8,
+                f"{article['rps']:.0f} req/s vs floor {floor_rps:.0f} req/s = {article['ratio']:.0%}",
+            )
+            constancy = probe("article-constancy") or []
+            figures["constancy"] = constancy
+            counts = sorted({c["queries"] for c in constancy})
+            miss = article["queries_miss"]
+            detail = f"miss {miss} queries, hit {article['queries_hit']}; " + "; ".join(
+                f"{c['label']} ({c['counts']}): {c['queries']}" for c in constancy
+            )
+            target(
+                "Article cache miss <= 5 queries, constant in references/topics/related",
+                miss is not None
+                and miss <= 5
+                and len(counts) <= 1
+                and (not counts or counts[0] <= 5),
+                detail,
+            )
+            conditional = report.check_conditional(site_url(), paths["Article page"])
+            figures["conditional"] = conditional
+            target(
+                "Conditional request gets 304", conditional["ok"], conditional["detail"]
+            )
+            weight = report.check_page_weight(site_url(), paths["Article page"])
+            figures["weight"] = weight
+            target(
+                "Article page < 30 KB HTML, < 60 KB with its CSS, no JavaScript",
+                weight["ok"],
+                f"HTML {weight['html_bytes'] / 1024:.1f} KB ({weight['html_gzip_bytes'] / 1024:.1f} KB gzip), "
+                f"with CSS {(weight['html_bytes'] + weight['css_bytes']) / 1024:.1f} KB, "
+                f"{len(weight['scripts'])} script tags",
+            )
+        else:
+            target(
+                "Article page >= 80% of the floor's throughput",
+                False,
+                "no article page",
+            )
+        static = report.check_static(site_url(), paths.get("Article page", "/"))
+        figures["static"] = static
+        target(
+            "Static files compressed, far-future immutable caching",
+            static["ok"],
+            "; ".join(
+                f"{f['url']}: {f['bytes']} B -> {f['encoding'] or 'uncompressed'} {f['compressed_bytes']} B, "
+                f"Cache-Control: {f['cache_control']}"
+                for f in static["files"]
+            )
+            or "no stylesheet linked",
+        )
+        private = {
+            label: report.check_not_shared(site_url(), path) for label, path in pages
+        }
+        figures["private"] = private
+        form_private = private.get("Request form")
+        target(
+            "Forms and CSP nonces never served from a shared cache",
+            all(p["ok"] for p in private.values())
+            and form_private is not None
+            and form_private["carries"]["csrf"] > 0,
+            "; ".join(
+                f"{label}: {p['carries']['csrf']} CSRF/{p['carries']['nonce']} nonce, "
+                + (
+                    "all differ between visitors"
+                    if p["ok"]
+                    else f"SHARED {p['shared']}"
+                )
+                for label, p in private.items()
+            ),
+        )
+
+        if "Request form" in paths:
+            log(f"Submissions: {SUBMIT_CLIENTS} patients for {SUBMIT_SECONDS}s")
+            run, seconds = submissions(SUBMIT_CLIENTS, SUBMIT_SECONDS)
+            statuses = run.statuses()
+            stored = stored_for(stack, run)
+            posted = statuses.get(303, 0)
+            five_xx = sum(
+                v for k, v in statuses.items() if isinstance(k, int) and k >= 500
+            )
+            p99 = run.latency(99)
+            figures["submissions"] = {
+                "clients": SUBMIT_CLIENTS,
+                "seconds": seconds,
+                "statuses": {str(k): v for k, v in statuses.items()},
+                "stored": stored,
+                "p50_ms": run.latency(50),
+                "p99_ms": p99,
+                "form_errors": run.form_errors,
+            }
+            target(
+                f"{SUBMIT_CLIENTS} concurrent patients x {SUBMIT_SECONDS}s: every 303 stored once, no 5xx, p99 < 1 s",
+                posted > 0
+                and stored["rows"] == posted == stored["distinct_tokens"]
+                and stored["duplicates"] == 0
+                and five_xx == 0
+                and "error" not in statuses
+                and p99 is not None
+                and p99 < 1000,
+                f"{posted} x 303, {stored['rows']} rows stored, {stored['duplicates']} duplicates, "
+                f"statuses {statuses}, p50 {fmt(run.latency(50))} ms, p99 {fmt(p99)} ms",
+            )
+        else:
+            target(
+                "Request submissions under load", False, "no request form on this build"
+            )
+
+        figures["machine"] = report.machine(stack.psql("SHOW server_version"))
+    figures["load_before"] = load_before
+    figures["load_after"] = report.load_average()
+    figures["started_at"] = started_at.strftime("%Y-%m-%d %H:%M UTC")
+    figures["minutes"] = (datetime.now(UTC) - started_at).total_seconds() / 60
+    print_table(figures)
+    write_results(figures)
+    (OUT / "results.json").write_text(json.dumps(figures, indent=2, default=str))
+    return 0 if all(t["ok"] for t in figures["targets"]) else 1
+
+
+def table_lines(figures):
+    floor = figures["floor"]
+    lines = [
+        "| Page | req/s | p50 ms | p99 ms | vs floor | SQL queries (miss / hit) | bytes | gzip bytes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| Floor (static 15 KB, no DB) | {floor['rps']:.0f} | {floor['p50_ms']:.1f} | {floor['p99_ms']:.1f} "
+        f"| 100% | 0 | {floor['bytes']} | {floor['gzip_bytes']} |",
+    ]
+    for p in figures["pages"]:
+        queries = (
+            fmt(p["queries_miss"], "d") if p["queries_miss"] is not None else "n/a"
+        )
+        if p["queries_hit"] is not None:
+            queries += f" / {p['queries_hit']}"
+        lines.append(
+            f"| {p['label']} (`{p['path']}`) | {p['rps']:.0f} | {fmt(p['p50_ms'], '.1f')} | {fmt(p['p99_ms'], '.1f')} "
+            f"| {p['ratio']:.0%} | {queries} | {fmt(p['bytes'], 'd')} | {fmt(p['gzip_bytes'], 'd')} |"
+        )
+    return lines
+
+
+def print_table(figures):
+    print()
+    for line in table_lines(figures):
+        print(line)
+    for note in figures["notes"]:
+        print(f"note: {note}")
+
+
+def write_results(figures):
+    machine = figures["machine"]
+    loaded = figures["load_before"].split()[0]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run `make bench` ({figures['started_at']}, {figures['minutes']:.0f} minutes). "
+        "Production stack on loopback: gunicorn with 4 sync workers, DEBUG off, WhiteNoise after "
+        "collectstatic, the `db_worker`, a private PostgreSQL cluster and a private Redis as the "
+        "cache, plain http (`SECURE_HTTPS=false`: there is no TLS terminator on loopback; in "
+        "production it stays on). Rate limits are off for the run (`bench/site_settings.py`) "
+        "because every simulated patient comes from 127.0.0.1. wrk, "
+        f"{CONNECTIONS} connections, {WARMUP_SECONDS}s warm-up then {SECONDS}s per page. The floor is a "
+        "minimal Django view returning a static 15 KB string (no database, no middleware) under "
+        "the same gunicorn settings, measured before and after the pages "
+        f"({figures['floor']['rps_before']:.0f} and {figures['floor']['rps_after']:.0f} req/s; the "
+        "ratio uses their mean).",
+        "",
+        f"Load average before / after the run: {figures['load_before']} / {figures['load_after']}. "
+        + (
+            f"**The machine was shared with other engineers' test runs (load {loaded} on "
+            f"{machine['Cores']} cores), so absolute figures are noisy; the ratios measured side by "
+            "side in one run are what matter.**"
+            if float(loaded) > 0.5
+            else ""
+        ),
+        "",
+        "## Figures",
+        "",
+        *table_lines(figures),
+        "",
+        "SQL queries: counted with Django's test client and `CaptureQueriesContext` against the "
+        "same database and cache, first on an empty cache (miss), then again (hit). Bytes: the "
+        "HTML of a cache miss, raw and gzip-compressed. Request submission: a Python load driver "
+        f"(`bench/load.py`): {CONNECTIONS} patients each GET the form (own cookies and one-time "
+        f"token), wait {FILL_SECONDS:g}s as a quick typist would (the form's anti-spam minimum), "
+        "and POST it; req/s counts 303s, latencies are the POST's.",
+        "",
+        *[f"- {note}" for note in figures["notes"]],
+        "",
+        f"Seeding: {figures.get('seed', '')}",
+        "",
+        "## Targets",
+        "",
+        *[
+            f"- **{'PASS' if t['ok'] else 'FAIL'}** {t['name']}: {t['detail']}"
+            for t in figures["targets"]
+        ],
+        "",
+        "## Machine",
+        "",
+        *[f"- {key}: {value}" for key, value in machine.items()],
+        "",
+    ]
+    (REPO / "bench" / "RESULTS.md").write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

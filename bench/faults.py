@@ -1,0 +1,497 @@
+"""The fault suite: break one part of the production stack at a time, under load, and check that
+nothing a patient sent is lost or duplicated. Run with `make faults` (about five minutes).
+
+Everything runs on loopback against the bench's private PostgreSQL cluster, Redis and SMTP sink
+(see bench/stack.py), so stopping and killing them disturbs nothing else on the machine. The
+outbox's timings are shortened for the run (lease 20 s, retry base 2 s, sweep 3 s) so recovery
+is observable in seconds; the mechanisms are the production ones.
+"""
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg2
+
+from bench import load
+from bench.stack import (
+    DB_NAME,
+    OUT,
+    PG_PORT,
+    SITE_PORT,
+    Stack,
+    log,
+)
+
+FORM_PATH = "/appointments/request/"
+FILL_SECONDS = float(os.environ.get("BENCH_FILL_SECONDS", 3))
+FAULT_ENV = {
+    "OUTBOX_LEASE_SECONDS": "20",
+    "OUTBOX_RETRY_BASE_SECONDS": "2",
+    "OUTBOX_SWEEP_SECONDS": "3",
+    "EMAIL_TIMEOUT": "5",
+}
+REFERENCE_RE = re.compile(r"KEN-[0-9A-Z]{5}")
+MAIL_LOG = OUT / "mail.jsonl"
+
+
+class Poller:
+    """GETs some paths every 100 ms and records what a visitor would have seen."""
+
+    def __init__(self, paths):
+        self.paths = paths
+        self.records = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        while not self._stop.is_set():
+            for path in self.paths:
+                patient = load.Patient("127.0.0.1", SITE_PORT, timeout=5)
+                try:
+                    status, headers, body = patient.get(path)
+                    record = (
+                        time.monotonic(),
+                        path,
+                        status,
+                        headers.get("Retry-After"),
+                        body,
+                    )
+                except OSError as error:
+                    record = (
+                        time.monotonic(),
+                        path,
+                        None,
+                        None,
+                        type(error).__name__.encode(),
+                    )
+                patient.close()
+                self.records.append(record)
+            time.sleep(0.1)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(10)
+
+
+def bad_responses(statuses_with_details):
+    """500s, 503s without Retry-After, and bodies showing a traceback."""
+    bad = []
+    for status, retry_after, traceback in statuses_with_details:
+        if status is not None and status >= 500 and status != 503:
+            bad.append(f"{status}")
+        elif status == 503 and not retry_after:
+            bad.append("503 without Retry-After")
+        if traceback:
+            bad.append(f"{status} with a traceback")
+    return bad
+
+
+def submit(clients, seconds):
+    return (
+        load.SubmissionLoad(
+            "127.0.0.1",
+            SITE_PORT,
+            FORM_PATH,
+            clients=clients,
+            seconds=seconds,
+            fill_seconds=FILL_SECONDS,
+        )
+        .start()
+        .join()
+    )
+
+
+def tokens_of(run, status=303):
+    return [
+        load.submission_token(s.data) for s in run.submissions if s.status == status
+    ]
+
+
+def notifications(stack, tokens):
+    """[(reference, kind, recipient, status)] of the notifications of these requests."""
+    if not tokens:
+        return []
+    values = ",".join(f"'{t}'" for t in tokens)
+    output = stack.psql(
+        "SELECT r.reference, n.kind, n.recipient, n.status FROM appointments_notification n "
+        "JOIN appointments_appointmentrequest r ON r.id = n.appointment_request_id "
+        f"WHERE r.submission_token IN ({values})"
+    )
+    return [tuple(line.split("|")) for line in output.splitlines()]
+
+
+def mails():
+    if not MAIL_LOG.exists():
+        return []
+    return [json.loads(line) for line in MAIL_LOG.read_text().splitlines() if line]
+
+
+def deliveries(references):
+    """{(reference, recipient): number of mails received} for these references."""
+    counts = {}
+    for mail in mails():
+        for reference in set(
+            REFERENCE_RE.findall(mail["subject"] + "\n" + mail["body"])
+        ):
+            if reference in references:
+                for recipient in mail["to"]:
+                    key = (reference, recipient)
+                    counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def wait_until_sent(stack, tokens, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = notifications(stack, tokens)
+        if rows and all(row[3] == "sent" for row in rows):
+            return rows
+        time.sleep(1)
+    return notifications(stack, tokens)
+
+
+def delivery_figures(stack, tokens, timeout):
+    rows = wait_until_sent(stack, tokens, timeout)
+    expected = {(reference, recipient) for reference, _kind, recipient, _status in rows}
+    received = deliveries({row[0] for row in rows})
+    missing = [key for key in expected if received.get(key, 0) == 0]
+    duplicates = sum(count - 1 for count in received.values() if count > 1)
+    unsent = [row for row in rows if row[3] != "sent"]
+    return {
+        "notifications": len(rows),
+        "received": sum(received.values()),
+        "missing": len(missing),
+        "duplicates": duplicates,
+        "unsent": len(unsent),
+    }
+
+
+# ---- the faults -------------------------------------------------------------------------------
+
+
+def postgres_down(stack):
+    """PostgreSQL stopped for 10 s while patients submit the form."""
+    poller = Poller(["/healthz", "/", FORM_PATH]).start()
+    driver = load.SubmissionLoad(
+        "127.0.0.1",
+        SITE_PORT,
+        FORM_PATH,
+        clients=8,
+        seconds=35,
+        fill_seconds=FILL_SECONDS,
+    ).start()
+    time.sleep(10)
+    log("  stopping PostgreSQL")
+    stack.stop_postgres_server()
+    stopped_at = time.monotonic()
+    time.sleep(10)
+    log("  starting PostgreSQL")
+    stack.start_postgres_server()
+    back_at = time.monotonic()
+    run = driver.join()
+    time.sleep(1)
+    poller.stop()
+
+    seen = [
+        (status, retry, b"Traceback" in body)
+        for _, _, status, retry, body in poller.records
+    ]
+    seen += [
+        (status, retry, traceback) for _, status, retry, traceback in run.form_fetches
+    ]
+    seen += [(s.status, s.retry_after, b"Traceback" in s.body) for s in run.submissions]
+    bad = bad_responses(seen)
+    during = [
+        status
+        for at, _path, status, _retry, _body in poller.records
+        if stopped_at + 1 < at < back_at
+    ]
+    served_503 = sum(1 for status, _, _ in seen if status == 503)
+    healthy_again = [
+        at
+        for at, path, status, _, _ in poller.records
+        if path == "/healthz" and status == 200 and at > back_at
+    ]
+    recovered = healthy_again[0] - back_at if healthy_again else None
+    first_303 = [
+        s.started_at
+        for s in run.submissions
+        if s.status == 303 and s.started_at > back_at
+    ]
+    tokens = [t for t in tokens_of(run) if t]
+    stored = stack.requests_for_tokens(tokens)
+    lost = [t for t, count in stored.items() if count != 1]
+    statuses = run.statuses()
+    ok = (
+        not bad
+        and served_503 > 0
+        and 503 in during
+        and not lost
+        and tokens
+        and recovered is not None
+        and recovered <= 5
+        and first_303
+        and stack.processes["site"].poll() is None
+    )
+    detail = (
+        f"{served_503} responses were 503 with Retry-After, {len(bad)} bad ({sorted(set(bad))[:5]}); "
+        f"submissions {statuses}; {len(tokens)} x 303, {len(lost)} without exactly one row; "
+        f"healthy again {recovered if recovered is None else f'{recovered:.1f}'} s after PostgreSQL returned, "
+        f"first accepted submission started {f'{first_303[0] - back_at:.1f} s' if first_303 else 'never'} after; "
+        "gunicorn not restarted"
+    )
+    return ok, detail
+
+
+def smtp_down(stack):
+    """The mail server down while patients submit; it comes back; every email goes out once."""
+    stack.stop_smtp()
+    run = submit(clients=5, seconds=15)
+    statuses = run.statuses()
+    tokens = [t for t in tokens_of(run) if t]
+    pending = [row for row in notifications(stack, tokens) if row[3] != "sent"]
+    log("  starting the SMTP sink again")
+    stack.start_smtp()
+    back_at = time.monotonic()
+    figures = delivery_figures(stack, tokens, timeout=120)
+    took = time.monotonic() - back_at
+    accepted_all = set(statuses) == {303}
+    ok = (
+        accepted_all
+        and tokens
+        and len(pending) == figures["notifications"]
+        and figures["missing"] == 0
+        and figures["unsent"] == 0
+        and figures["duplicates"] == 0
+    )
+    detail = (
+        f"submissions {statuses}; {len(pending)} of {figures['notifications']} notifications waiting while down; "
+        f"after the sink returned: {figures['received']} mails received, {figures['missing']} missing, "
+        f"{figures['duplicates']} duplicates, all sent {took:.0f} s after"
+    )
+    return ok, detail
+
+
+def worker_killed(stack):
+    """The worker SIGKILLed in the middle of a delivery, then restarted."""
+    stack.stop_smtp()
+    # One second per message keeps a delivery in flight long enough to kill the worker in it.
+    stack.start_smtp(delay=1.0)
+    before = len(mails())
+    run = submit(clients=5, seconds=8)
+    tokens = [t for t in tokens_of(run) if t]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(mails()) < before + 2:
+        time.sleep(0.2)
+    time.sleep(0.5)  # the next message is now inside the sink's one-second DATA handler
+    in_flight = [row for row in notifications(stack, tokens) if row[3] == "sending"]
+    log(f"  SIGKILL to the worker ({len(in_flight)} notification(s) in flight)")
+    stack.kill_worker()
+    unsent_at_kill = [row for row in notifications(stack, tokens) if row[3] != "sent"]
+    time.sleep(2)
+    stack.start_worker()
+    figures = delivery_figures(stack, tokens, timeout=150)
+    stack.stop_smtp()
+    stack.start_smtp()
+    ok = (
+        tokens
+        and unsent_at_kill
+        and figures["missing"] == 0
+        and figures["unsent"] == 0
+        and figures["duplicates"] <= 1
+    )
+    detail = (
+        f"{len(tokens)} requests, {figures['notifications']} notifications, {len(in_flight)} in flight and "
+        f"{len(unsent_at_kill)} unsent at the kill; after restart {figures['received']} mails, "
+        f"{figures['missing']} missing, {figures['duplicates']} duplicate(s) (at most 1 per crash allowed)"
+    )
+    return ok, detail
+
+
+def pid_owning_port(port):
+    output = subprocess.run(
+        ["ss", "-tnpH", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    match = re.search(r"pid=(\d+)", output)
+    return int(match.group(1)) if match else None
+
+
+def gunicorn_worker_killed(stack, table):
+    """A POST blocks on a table lock; its gunicorn worker is SIGKILLed; the client retries."""
+    patient = load.Patient("127.0.0.1", SITE_PORT, timeout=30)
+    status, _, content = patient.get(FORM_PATH)
+    form = load.parse_post_form(content.decode())
+    if form is None:
+        return False, f"no form ({status})"
+    data = load.fill_form(form, 900_000)
+    token = load.submission_token(data)
+    time.sleep(FILL_SECONDS)
+    locker = psycopg2.connect(
+        host="127.0.0.1", port=PG_PORT, user="postgres", dbname=DB_NAME
+    )
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        first = load.Submission(data=data)
+        action = form["action"] or FORM_PATH
+        poster = threading.Thread(
+            target=load.SubmissionLoad.post, args=(patient, action, first)
+        )
+        poster.start()
+        victim = None
+        deadline = time.monotonic() + 10
+        while victim is None and time.monotonic() < deadline and poster.is_alive():
+            with locker.cursor() as cursor:
+                cursor.execute(
+                    "SELECT client_port FROM pg_stat_activity "
+                    "WHERE datname = %s AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+                    [DB_NAME],
+                )
+                row = cursor.fetchone()
+            if row:
+                victim = pid_owning_port(row[0])
+            time.sleep(0.05)
+        if victim is None:
+            poster.join(30)
+            return (
+                None,
+                f"the submission never waited on {table} (status {first.status})",
+            )
+        os.kill(victim, signal.SIGKILL)
+        poster.join(30)
+    finally:
+        locker.rollback()
+        locker.close()
+    patient.close()
+    retry = load.Submission(data=data)
+    for _attempt in range(3):
+        load.SubmissionLoad.post(patient, action, retry)
+        if retry.status is not None:
+            break
+        time.sleep(0.5)
+    rows = stack.requests_for_tokens([token])[token]
+    ok = first.status is None and retry.status == 303 and rows == 1
+    detail = (
+        f"lock on {table}: killed worker {victim}; first POST got "
+        f"{first.error or first.status}; the retry with the same token got {retry.status}; "
+        f"{rows} request(s) stored for the token"
+    )
+    return ok, detail
+
+
+def redis_down(stack, pages):
+    """Redis stopped, rate limits on: pages served uncached, requests accepted, never a 500."""
+    stack.stop("site")
+    stack.env["BENCH_RATELIMIT"] = "on"
+    stack.start_site()
+    stack.stop_redis()
+    try:
+        seen = []
+        timings = []
+        for path in pages:
+            started = time.monotonic()
+            status, headers, body = load.Patient("127.0.0.1", SITE_PORT).get(path)
+            timings.append(
+                f"{path} {status} in {(time.monotonic() - started) * 1000:.0f} ms"
+            )
+            seen.append((path, status))
+        run = submit(clients=3, seconds=FILL_SECONDS + 1)
+        statuses = run.statuses()
+        tokens = [t for t in tokens_of(run) if t]
+        stored = stack.requests_for_tokens(tokens)
+    finally:
+        stack.start_redis()
+        stack.stop("site")
+        stack.env["BENCH_RATELIMIT"] = "off"
+        stack.start_site()
+    ok = (
+        all(status == 200 for _, status in seen)
+        and set(statuses) == {303}
+        and all(count == 1 for count in stored.values())
+    )
+    return (
+        ok,
+        f"pages: {', '.join(timings)}; submissions {statuses}, {sum(stored.values())} stored",
+    )
+
+
+def main():
+    with contextlib.suppress(FileNotFoundError):
+        MAIL_LOG.unlink()
+    results = []
+    with Stack(**FAULT_ENV) as stack:
+        log("Starting PostgreSQL, Redis, the SMTP sink, gunicorn and the worker")
+        stack.start_postgres()
+        stack.start_redis()
+        stack.start_smtp()
+        stack.manage("migrate", "--noinput")
+        stack.manage("collectstatic", "--noinput", "--verbosity", "0")
+        stack.manage("load_seed")
+        stack.start_site()
+        stack.start_worker()
+        if load.Patient("127.0.0.1", SITE_PORT).get(FORM_PATH)[0] != 200:
+            print("FAIL  the request form is not served on this build")
+            return 1
+        pages = [
+            path
+            for path in [
+                "/",
+                "/education/",
+                "/education/neuropathic-pain/",
+                "/education/search/?q=nerve",
+                FORM_PATH,
+            ]
+            if load.Patient("127.0.0.1", SITE_PORT).get(path)[0] == 200
+        ]
+
+        faults = [
+            (
+                "PostgreSQL stopped 10 s during submissions",
+                lambda: postgres_down(stack),
+            ),
+            ("SMTP server down during submissions", lambda: smtp_down(stack)),
+            ("Worker SIGKILLed mid-delivery", lambda: worker_killed(stack)),
+            (
+                "Gunicorn worker SIGKILLed before the commit, client retries the same token",
+                lambda: gunicorn_worker_killed(
+                    stack, "appointments_appointmentrequest"
+                ),
+            ),
+            (
+                "Gunicorn worker SIGKILLed after the commit, client retries the same token",
+                lambda: gunicorn_worker_killed(stack, "django_session"),
+            ),
+            ("Redis down", lambda: redis_down(stack, pages)),
+        ]
+        for name, fault in faults:
+            log(name)
+            try:
+                ok, detail = fault()
+            except (
+                Exception
+            ) as error:  # a fault run that crashes is a failed fault, reported
+                ok, detail = False, f"the fault run itself failed: {error!r}"
+            stack.restart_site_if_dead()
+            verdict = "PASS" if ok else ("N/A " if ok is None else "FAIL")
+            print(f"{verdict}  {name}: {detail}", flush=True)
+            results.append((name, ok, detail))
+    (OUT / "faults.json").write_text(json.dumps(results, indent=2))
+    return 0 if all(ok is not False for _, ok, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,377 @@
+"""The production stack on loopback, owned by one bench run and torn down at its end.
+
+Everything runs privately: a throwaway PostgreSQL cluster (initdb into a temporary directory),
+a Redis server, gunicorn, the task worker and an SMTP sink, each on its own port. Nothing shared
+on the machine (the system PostgreSQL and Redis, other people's databases) is touched, so the
+fault runs can stop and kill these processes freely.
+"""
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+PYTHON = sys.executable
+
+PG_PORT = int(os.environ.get("BENCH_PG_PORT", 5439))
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", 6389))
+SITE_PORT = int(os.environ.get("BENCH_SITE_PORT", 8089))
+FLOOR_PORT = int(os.environ.get("BENCH_FLOOR_PORT", 8090))
+SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", 2526))
+DB_NAME = "clinic_bench"
+GUNICORN_WORKERS = 4
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def port_is_open(port, host="127.0.0.1"):
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex((host, port)) == 0
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"Timed out after {timeout}s waiting for {what}")
+
+
+def site_env(**overrides):
+    """The environment the site's processes get: production defaults plus loopback values.
+
+    SECURE_HTTPS=false because the bench talks plain http over loopback (no TLS terminator);
+    in production it stays true. Everything else is the production default (DEBUG off).
+    """
+    env = dict(os.environ)
+    for name in ("DJANGO_SETTINGS_MODULE", "PYTEST_XDIST_WORKER"):
+        env.pop(name, None)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.site_settings",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{PG_PORT}/{DB_NAME}",
+            "CACHE_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+            "CACHE_KEY_PREFIX": "bench",
+            "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_HTTPS": "false",
+            "SITE_URL": f"http://127.0.0.1:{SITE_PORT}",
+            "EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+            "EMAIL_TIMEOUT": "5",
+            "FRONT_DESK_EMAIL": "frontdesk@bench.invalid",
+            "DEFAULT_FROM_EMAIL": "website@bench.invalid",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def postgres_bindir():
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not candidates:
+        raise RuntimeError(
+            "PostgreSQL server binaries (pg_ctl, initdb) are not installed"
+        )
+    return Path(candidates[-1]).parent
+
+
+class Stack:
+    """Starts processes on demand and stops all of them on exit (also on Ctrl-C)."""
+
+    def __init__(self, **env):
+        OUT.mkdir(parents=True, exist_ok=True)
+        self.env = site_env(**env)
+        self.processes = {}
+        self.pg_dir = None
+        self.bindir = postgres_bindir()
+        self.as_postgres = (
+            ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        )
+
+    def __enter__(self):
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+        return self
+
+    def __exit__(self, *exc):
+        for name in list(self.processes):
+            self.stop(name)
+        if self.pg_dir:
+            self.pg_ctl("stop", "-m", "immediate", check=False)
+            shutil.rmtree(self.pg_dir, ignore_errors=True)
+
+    # Processes -----------------------------------------------------------------------------
+
+    def spawn(self, name, argv, env=None, cwd=REPO):
+        logfile = open(OUT / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.processes[name] = subprocess.Popen(
+            argv,
+            env=env or self.env,
+            cwd=cwd,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self.processes[name]
+
+    def stop(self, name, sig=signal.SIGTERM, timeout=15):
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def manage(self, *args, env=None, check=True):
+        return subprocess.run(
+            [PYTHON, "manage.py", *args],
+            env=env or self.env,
+            cwd=REPO,
+            check=check,
+            capture_output=True,
+            text=True,
+        )
+
+    # PostgreSQL: a private cluster --------------------------------------------------------
+
+    def pg_ctl(self, *args, check=True):
+        return subprocess.run(
+            [*self.as_postgres, str(self.bindir / "pg_ctl"), "-D", self.pg_dir, *args],
+            check=check,
+            capture_output=True,
+            text=True,
+        )
+
+    def start_postgres(self):
+        if port_is_open(PG_PORT):
+            raise RuntimeError(
+                f"Port {PG_PORT} is taken; set BENCH_PG_PORT to a free port"
+            )
+        self.pg_dir = tempfile.mkdtemp(prefix="clinic-bench-pg-")
+        if self.as_postgres:
+            shutil.chown(self.pg_dir, "postgres", "postgres")
+        subprocess.run(
+            [
+                *self.as_postgres,
+                str(self.bindir / "initdb"),
+                "-D",
+                self.pg_dir,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        with open(Path(self.pg_dir) / "postgresql.conf", "a") as conf:
+            conf.write(
+                f"port = {PG_PORT}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.pg_dir}'\n"
+                "shared_buffers = 256MB\nmax_connections = 200\n"
+            )
+        self.start_postgres_server()
+        subprocess.run(
+            [
+                str(self.bindir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(PG_PORT),
+                "-U",
+                "postgres",
+                DB_NAME,
+            ],
+            check=True,
+        )
+        log(f"PostgreSQL: private cluster on 127.0.0.1:{PG_PORT} ({self.pg_dir})")
+
+    def start_postgres_server(self):
+        self.pg_ctl("start", "-w", "-l", str(Path(self.pg_dir) / "server.log"))
+
+    def stop_postgres_server(self):
+        self.pg_ctl("stop", "-m", "fast", "-w")
+
+    def psql(self, sql):
+        result = subprocess.run(
+            [
+                str(self.bindir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(PG_PORT),
+                "-U",
+                "postgres",
+                "-d",
+                DB_NAME,
+                "-AtXq",
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout.strip()
+
+    def requests_for_tokens(self, tokens):
+        """{token: number of stored appointment requests} for the given submission tokens."""
+        if not tokens:
+            return {}
+        values = ",".join(f"'{token}'" for token in set(tokens))
+        output = self.psql(
+            "SELECT submission_token, count(*) FROM appointments_appointmentrequest "
+            f"WHERE submission_token IN ({values}) GROUP BY submission_token"
+        )
+        stored = dict.fromkeys(tokens, 0)
+        for line in output.splitlines():
+            token, count = line.split("|")
+            stored[token] = int(count)
+        return stored
+
+    def duplicate_tokens(self):
+        return int(
+            self.psql(
+                "SELECT count(*) FROM (SELECT submission_token FROM appointments_appointmentrequest "
+                "GROUP BY submission_token HAVING count(*) > 1) d"
+            )
+        )
+
+    # Redis ---------------------------------------------------------------------------------
+
+    def start_redis(self):
+        if port_is_open(REDIS_PORT):
+            raise RuntimeError(f"Port {REDIS_PORT} is taken; set BENCH_REDIS_PORT")
+        self.spawn(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(REDIS_PORT),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+        )
+        wait_for(lambda: port_is_open(REDIS_PORT), 10, "Redis")
+
+    def stop_redis(self):
+        self.stop("redis")
+
+    # The site --------------------------------------------------------------------------------
+
+    def gunicorn_argv(self, app, port):
+        argv = [PYTHON, "-m", "gunicorn"]
+        if (REPO / "gunicorn.conf.py").exists():
+            argv += ["--config", str(REPO / "gunicorn.conf.py")]
+        return [
+            *argv,
+            app,
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            "--error-logfile",
+            "-",
+        ]
+
+    def start_site(self):
+        self.spawn("site", self.gunicorn_argv("clinic.wsgi:application", SITE_PORT))
+        wait_for(lambda: http_status(f"{site_url()}/healthz") == 200, 60, "gunicorn")
+
+    def restart_site_if_dead(self):
+        if self.processes["site"].poll() is not None:
+            self.start_site()
+
+    def start_floor(self):
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": "bench.floor"}
+        self.spawn(
+            "floor", self.gunicorn_argv("bench.floor:application", FLOOR_PORT), env=env
+        )
+        wait_for(
+            lambda: http_status(f"{floor_url()}/") == 200, 60, "the floor's gunicorn"
+        )
+
+    def gunicorn_workers(self, name="site"):
+        master = self.processes[name].pid
+        result = subprocess.run(
+            ["pgrep", "-P", str(master)], capture_output=True, text=True, check=False
+        )
+        return [int(pid) for pid in result.stdout.split()]
+
+    def start_worker(self):
+        self.spawn("worker", [PYTHON, "manage.py", "db_worker"])
+
+    def kill_worker(self):
+        self.stop("worker", sig=signal.SIGKILL)
+
+    def start_smtp(self, delay=0.0):
+        self.spawn(
+            "smtp",
+            [
+                PYTHON,
+                "-m",
+                "bench.smtp_sink",
+                str(SMTP_PORT),
+                str(OUT / "mail.jsonl"),
+                str(delay),
+            ],
+        )
+        wait_for(lambda: port_is_open(SMTP_PORT), 15, "the SMTP sink")
+
+    def stop_smtp(self):
+        self.stop("smtp")
+        wait_for(lambda: not port_is_open(SMTP_PORT), 10, "the SMTP sink to stop")
+
+
+def site_url():
+    return f"http://127.0.0.1:{SITE_PORT}"
+
+
+def floor_url():
+    return f"http://127.0.0.1:{FLOOR_PORT}"
+
+
+def http_status(url, timeout=2):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None

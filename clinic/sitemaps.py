@@ -1,0 +1,12 @@
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+
+class PracticePagesSitemap(Sitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        return ["home", "visit", "privacy", "accessibility"]
+
+    def location(self, item):
+        return reverse(item)

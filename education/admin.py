@@ -1,0 +1,198 @@
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.csp import CSP
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.csp import csp_override
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    PLAIN_LANGUAGE_TARGET_GRADE,
+    Article,
+    Reference,
+    RelatedArticle,
+    Symptom,
+    Topic,
+)
+
+# The prose editor styles its toolbar and content with style attributes; allow those on the
+# article editor only. Scripts keep the nonce (the editor's import map carries it).
+EDITOR_CSP = settings.SECURE_CSP | {"style-src-attr": [CSP.UNSAFE_INLINE]}
+
+
+class ReviewStateFilter(admin.SimpleListFilter):
+    title = "review state"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("needs_review", "Needs review"),
+            ("overdue", "Review overdue"),
+            ("up_to_date", "Reviewed and up to date"),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "needs_review":
+            return queryset.needs_review(today)
+        if self.value() == "overdue":
+            return queryset.filter(next_review_due__lt=today)
+        if self.value() == "up_to_date":
+            return queryset.exclude(reviewer_name="").filter(
+                last_reviewed_on__isnull=False, next_review_due__gte=today
+            )
+        return queryset
+
+
+class ReferenceInline(admin.StackedInline):
+    model = Reference
+    extra = 0
+    fields = [
+        "order",
+        "authors",
+        "title",
+        ("journal", "year"),
+        ("volume", "pages"),
+        ("published_on", "doi"),
+    ]
+
+
+class RelatedArticleInline(admin.TabularInline):
+    model = RelatedArticle
+    fk_name = "from_article"
+    extra = 0
+    fields = ["order", "to_article"]
+    autocomplete_fields = ["to_article"]
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "title",
+        "status",
+        "publish_at",
+        "last_reviewed_on",
+        "next_review_due",
+        "is_overdue",
+        "shows_needs_review",
+        "preview_link",
+    ]
+    list_filter = ["status", "topics", ReviewStateFilter]
+    search_fields = ["title", "summary", "body"]
+    date_hierarchy = "publish_at"
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["topics"]
+    inlines = [ReferenceInline, RelatedArticleInline]
+    readonly_fields = ["readability", "preview_link", "created_at", "updated_at"]
+    actions = ["publish_now", "return_to_draft"]
+    history_list_display = ["status", "slug"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body", "readability"]}),
+        ("Publication", {"fields": ["status", "publish_at", "preview_link"]}),
+        (
+            "Medical review",
+            {
+                "fields": [
+                    ("reviewer_name", "reviewer_credentials"),
+                    ("last_reviewed_on", "next_review_due"),
+                ]
+            },
+        ),
+        ("Topics", {"fields": ["topics"]}),
+        (
+            "Image",
+            {
+                "fields": ["image", "image_alt", "image_is_decorative"],
+                "classes": ["collapse"],
+            },
+        ),
+        ("Staff notes", {"fields": ["staff_notes", "created_at", "updated_at"]}),
+    ]
+
+    @method_decorator(csp_override(EDITOR_CSP))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def view_on_site(self, obj):
+        # Drafts and scheduled articles have no public page yet: show the preview instead.
+        return obj.get_absolute_url() if obj.is_live else obj.get_preview_url()
+
+    @admin.display(description="overdue", boolean=True)
+    def is_overdue(self, obj):
+        return obj.is_review_overdue
+
+    @admin.display(description="needs review", boolean=True)
+    def shows_needs_review(self, obj):
+        return obj.needs_review
+
+    @admin.display(description="preview")
+    def preview_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "Save the article to preview it."
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Preview</a>',
+            obj.get_preview_url(),
+        )
+
+    @admin.display(description="readability")
+    def readability(self, obj):
+        grade = obj.readability_grade if obj and obj.pk else None
+        if grade is None:
+            return "Write at least 30 words to see a reading grade."
+        verdict = (
+            "meets the plain-language target"
+            if grade <= PLAIN_LANGUAGE_TARGET_GRADE
+            else "above the plain-language target: use shorter sentences and simpler words"
+        )
+        return f"School grade {grade} (target: grade {PLAIN_LANGUAGE_TARGET_GRADE} or lower), {verdict}."
+
+    @admin.action(description="Publish selected articles now", permissions=["change"])
+    def publish_now(self, request, queryset):
+        published, skipped = [], []
+        for article in queryset:
+            article.status = Article.Status.PUBLISHED
+            if article.publish_at is None or article.publish_at > timezone.now():
+                article.publish_at = timezone.now()
+            if not article.summary.strip() or not article.body_text.strip():
+                skipped.append(article.title)
+                continue
+            article.save()
+            published.append(article.title)
+        if published:
+            self.message_user(request, f"Published: {', '.join(published)}.")
+        if skipped:
+            self.message_user(
+                request,
+                f"Not published (write a summary and text first): {', '.join(skipped)}.",
+                messages.WARNING,
+            )
+
+    @admin.action(
+        description="Return selected articles to draft", permissions=["change"]
+    )
+    def return_to_draft(self, request, queryset):
+        titles = []
+        for article in queryset:
+            article.status = Article.Status.DRAFT
+            article.save()
+            titles.append(article.title)
+        self.message_user(
+            request, f"Back to draft (hidden from patients): {', '.join(titles)}."
+        )
+
+
+@admin.register(Topic)
+class TopicAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Symptom)
+class SymptomAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "order", "search_terms"]
+    list_editable = ["order"]
+    search_fields = ["name", "search_terms"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["articles"]

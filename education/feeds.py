@@ -1,0 +1,27 @@
+from django.contrib.syndication.views import Feed
+from django.urls import reverse_lazy
+from django.utils.feedgenerator import Atom1Feed
+
+from .models import Article
+
+
+class ArticleFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Patient education: neuropathy and nerve pain"
+    link = reverse_lazy("education:article_list")
+    subtitle = "New and updated patient-education articles."
+
+    def items(self):
+        return Article.objects.published().order_by("-publish_at")[:30]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return item.summary
+
+    def item_pubdate(self, item):
+        return item.publish_at
+
+    def item_updateddate(self, item):
+        return item.updated_at

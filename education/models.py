@@ -1,0 +1,485 @@
+import math
+import re
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q, Value
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import slugify
+from django_prose_editor.fields import ProseEditorField
+from simple_history.models import HistoricalRecords
+from sorl.thumbnail import ImageField
+
+SEARCH_CONFIG = "english"
+PLAIN_LANGUAGE_TARGET_GRADE = 8
+WORDS_PER_MINUTE = 200
+# Addresses under /education/ that belong to other pages.
+RESERVED_SLUGS = {"topics", "symptoms", "search", "feed", "preview"}
+
+# What staff can produce in the editor, and so exactly what the server keeps (nh3 allowlist):
+# headings, paragraphs, lists, bold/italic, links and the superscript used for footnote marks.
+BODY_EXTENSIONS = {
+    "Heading": {"levels": [2, 3]},
+    "Bold": True,
+    "Italic": True,
+    "Superscript": True,
+    "HardBreak": True,
+    "BulletList": True,
+    "OrderedList": True,
+    "ListItem": True,
+    "Blockquote": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto", "tel"]},
+}
+
+doi_validator = RegexValidator(
+    r"^10\.\d{4,9}/\S+$",
+    message="Enter a DOI such as 10.1038/nrdp.2017.2 (without “doi:” or https://doi.org/).",
+    code="invalid_doi",
+)
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(
+        blank=True, help_text="Optional. One or two sentences shown on the topic page."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "topic"
+        verbose_name_plural = "topics"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("education:topic_detail", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now=None):
+        """Published articles whose publish time has come: scheduling needs no cron."""
+        return self.filter(
+            status=Article.Status.PUBLISHED, publish_at__lte=now or timezone.now()
+        )
+
+    def needs_review(self, today=None):
+        """Live articles with incomplete review details or past their review date."""
+        today = today or timezone.localdate()
+        return self.published().filter(
+            Q(reviewer_name="")
+            | Q(last_reviewed_on__isnull=True)
+            | Q(next_review_due__isnull=True)
+            | Q(next_review_due__lt=today)
+        )
+
+    def next_scheduled_publish_at(self, now=None):
+        return (
+            self.filter(
+                status=Article.Status.PUBLISHED, publish_at__gt=now or timezone.now()
+            )
+            .order_by("publish_at")
+            .values_list("publish_at", flat=True)
+            .first()
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The web address: /education/<slug>/. If you change it, the old address keeps working.",
+    )
+    summary = models.CharField(
+        max_length=160,
+        blank=True,
+        help_text="One or two sentences, at most 160 characters. Shown under the title and in search engines.",
+    )
+    body = ProseEditorField(
+        config={"extensions": BODY_EXTENSIONS},
+        sanitize=True,
+        blank=True,
+        help_text="Use “Heading” for section titles: they build the table of contents. "
+        "Links to other articles (/education/<slug>/) show as plain text until that article is published.",
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
+    related_articles = models.ManyToManyField(
+        "self",
+        through="RelatedArticle",
+        symmetrical=False,
+        blank=True,
+        related_name="+",
+    )
+    image = ImageField(upload_to="education/", blank=True)
+    image_alt = models.CharField(
+        "image description (alt text)",
+        max_length=250,
+        blank=True,
+        help_text="Describe what the image shows for patients who cannot see it.",
+    )
+    image_is_decorative = models.BooleanField(
+        "image is decorative",
+        default=False,
+        help_text="Tick only if the image adds nothing to the text; screen readers then skip it.",
+    )
+    reviewer_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Who checked this article for medical accuracy.",
+    )
+    reviewer_credentials = models.CharField(
+        max_length=60, blank=True, help_text="e.g. “D.C.”"
+    )
+    last_reviewed_on = models.DateField("last reviewed", null=True, blank=True)
+    next_review_due = models.DateField("next review due", null=True, blank=True)
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text="Drafts are never shown to patients. Use the preview link to check them.",
+    )
+    publish_at = models.DateTimeField(
+        "publish date",
+        null=True,
+        blank=True,
+        help_text="A future date schedules a published article: it appears by itself at that time. Empty means now.",
+    )
+    staff_notes = models.TextField(
+        blank=True, help_text="For staff only; never shown to patients."
+    )
+    search_vector = SearchVectorField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["search_vector"])
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "article"
+        verbose_name_plural = "articles"
+        indexes = [GinIndex(fields=["search_vector"], name="article_search_gin")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(image="") | Q(image_is_decorative=True) | ~Q(image_alt=""),
+                name="article_image_has_alt_or_is_decorative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(publish_at__isnull=False),
+                name="article_published_has_publish_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # Sanitize here too, so text from the shell, the seed or an import is cleaned like the admin's.
+        self.body = self._meta.get_field("body").sanitize(self.body or "")
+        if not self.slug:
+            self.slug = slugify(self.title)[:200]
+        if self.status == self.Status.PUBLISHED and self.publish_at is None:
+            self.publish_at = timezone.now()
+        if self.pk:
+            previous_slug = (
+                Article.objects.filter(pk=self.pk)
+                .values_list("slug", flat=True)
+                .first()
+            )
+            if previous_slug and previous_slug != self.slug:
+                ArticleSlug.objects.update_or_create(
+                    slug=previous_slug, defaults={"article": self}
+                )
+        super().save(*args, **kwargs)
+        # A slug given back to an article must not keep redirecting elsewhere.
+        ArticleSlug.objects.filter(slug=self.slug).delete()
+        self.update_search_vector()
+
+    def get_absolute_url(self):
+        return reverse("education:article_detail", kwargs={"slug": self.slug})
+
+    def get_preview_url(self):
+        return reverse("education:article_preview", kwargs={"pk": self.pk})
+
+    def clean(self):
+        errors = {}
+        if self.slug in RESERVED_SLUGS:
+            errors["slug"] = ValidationError(
+                "This address is taken by another education page; choose another.",
+                code="reserved_slug",
+            )
+        if self.image and not self.image_is_decorative and not self.image_alt.strip():
+            errors["image_alt"] = ValidationError(
+                "Describe the image for patients who cannot see it, or tick “image is decorative”.",
+                code="image_alt_required",
+            )
+        if self.status == self.Status.PUBLISHED:
+            # "Empty means now", decided here so that the form's constraint check agrees.
+            if self.publish_at is None:
+                self.publish_at = timezone.now()
+            if not self.summary.strip():
+                errors["summary"] = ValidationError(
+                    "A published article needs a summary.", code="summary_required"
+                )
+            if not strip_tags(self.body or "").strip():
+                errors["body"] = ValidationError(
+                    "A published article needs its text.", code="body_required"
+                )
+        if (
+            self.last_reviewed_on
+            and self.next_review_due
+            and self.next_review_due <= self.last_reviewed_on
+        ):
+            errors["next_review_due"] = ValidationError(
+                "The next review must be due after the last review.",
+                code="review_due_before_reviewed",
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def update_search_vector(self):
+        symptom_terms = " ".join(
+            f"{symptom.name} {symptom.search_terms}" for symptom in self.symptoms.all()
+        )
+        topic_names = " ".join(topic.name for topic in self.topics.all())
+        Article.objects.filter(pk=self.pk).update(
+            search_vector=(
+                SearchVector(Value(self.title), weight="A", config=SEARCH_CONFIG)
+                + SearchVector(
+                    Value(f"{self.summary} {symptom_terms} {topic_names}"),
+                    weight="B",
+                    config=SEARCH_CONFIG,
+                )
+                + SearchVector(Value(self.body_text), weight="C", config=SEARCH_CONFIG)
+            )
+        )
+
+    @property
+    def body_text(self):
+        # Block ends become spaces so that words from adjacent paragraphs do not merge.
+        return re.sub(r"\s+", " ", strip_tags(re.sub(r"</(p|h\d|li)>", " ", self.body)))
+
+    @property
+    def summary_opens_body(self):
+        """True when the body begins with the summary's words (then the page shows them once)."""
+        summary = self.summary.strip().rstrip(".")
+        return bool(summary) and self.body_text.strip().startswith(summary)
+
+    @property
+    def is_live(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at > timezone.now()
+        )
+
+    @property
+    def is_review_overdue(self):
+        return bool(
+            self.next_review_due and self.next_review_due < timezone.localdate()
+        )
+
+    @property
+    def needs_review(self):
+        return self.is_live and (
+            not self.reviewer_name
+            or self.last_reviewed_on is None
+            or self.next_review_due is None
+            or self.is_review_overdue
+        )
+
+    @property
+    def reviewer_display_name(self):
+        if not self.reviewer_name:
+            return ""
+        if self.reviewer_credentials:
+            return f"{self.reviewer_name}, {self.reviewer_credentials}"
+        return self.reviewer_name
+
+    @property
+    def word_count(self):
+        return len(self.body_text.split())
+
+    @property
+    def reading_minutes(self):
+        return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
+
+    @property
+    def readability_grade(self):
+        """US school grade needed to read the body, or None for a body too short to judge.
+
+        Coleman-Liau counts letters, not syllables: textstat's syllable-based formulas need
+        NLTK's CMU dictionary, a download this server cannot make.
+        """
+        import textstat
+
+        text = self.body_text
+        if len(text.split()) < 30:
+            return None
+        return round(textstat.coleman_liau_index(text), 1)
+
+
+class ArticleSlug(models.Model):
+    """An address an article had before staff changed its slug; it redirects permanently."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="old_slugs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = "former address"
+        verbose_name_plural = "former addresses"
+
+    def __str__(self):
+        return f"/education/{self.slug}/"
+
+
+class RelatedArticle(models.Model):
+    from_article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="related_links"
+    )
+    to_article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="+", verbose_name="article"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = "related article (“See also”)"
+        verbose_name_plural = "related articles (“See also”, shown when published)"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_article", "to_article"], name="related_article_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_article=models.F("to_article")),
+                name="related_article_not_itself",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_article} → {self.to_article}"
+
+
+class Reference(models.Model):
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="references"
+    )
+    order = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="The footnote number in the text (1 for the mark “1”).",
+    )
+    authors = models.CharField(
+        max_length=300, help_text="As cited, e.g. “Colloca L, Ludman T, et al.”"
+    )
+    title = models.CharField(max_length=300)
+    journal = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    volume = models.CharField(
+        max_length=40, blank=True, help_text="Volume and issue, e.g. “3”."
+    )
+    pages = models.CharField(
+        max_length=40, blank=True, help_text="Pages or article number, e.g. “17002”."
+    )
+    published_on = models.DateField(null=True, blank=True)
+    doi = models.CharField(
+        "DOI",
+        max_length=200,
+        blank=True,
+        validators=[doi_validator],
+        help_text="e.g. 10.1038/nrdp.2017.2; patients get a link to https://doi.org/….",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["article", "order", "pk"]
+        verbose_name = "reference"
+        verbose_name_plural = "references"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "order"], name="reference_number_once_per_article"
+            ),
+            models.CheckConstraint(
+                condition=Q(doi="") | Q(doi__regex=r"^10\.\d{4,9}/\S+$"),
+                name="reference_doi_format",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.authors} {self.title}"
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def anchor(self):
+        return f"ref-{self.order}"
+
+    @property
+    def citation(self):
+        """The reference in the AMA style medical journals use."""
+        parts = [self.authors.rstrip(".") + ".", self.title.rstrip(".") + "."]
+        if self.journal:
+            parts.append(self.journal.rstrip(".") + ".")
+        locator = str(self.year or "")
+        if self.volume:
+            locator += f";{self.volume}"
+        if self.pages:
+            locator += f":{self.pages}"
+        if locator:
+            parts.append(locator + ".")
+        if self.published_on:
+            parts.append(
+                f"Published {self.published_on:%Y %b} {self.published_on.day}."
+            )
+        return " ".join(parts)
+
+
+class Symptom(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    search_terms = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Other words patients use for it, e.g. “pins and needles, prickling”. They help search find the articles.",
+    )
+    articles = models.ManyToManyField(Article, blank=True, related_name="symptoms")
+    order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = "symptom"
+        verbose_name_plural = "symptoms"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("education:symptom_list") + f"#{self.slug}"

@@ -1,0 +1,44 @@
+from django import template
+
+from clinic.templatetags.clinic import jsonld
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def article_jsonld(context, article, references, topics):
+    """schema.org MedicalWebPage for an article, with review and citation details."""
+    request = context["request"]
+    page = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": article.title,
+        "headline": article.title,
+        "description": article.summary,
+        "url": request.build_absolute_uri(article.get_absolute_url()),
+        "inLanguage": "en-US",
+        "about": [{"@type": "MedicalCondition", "name": article.title}]
+        + [{"@type": "Thing", "name": topic.name} for topic in topics],
+        "citation": [
+            {
+                "@type": "ScholarlyArticle",
+                "name": reference.title,
+                "author": reference.authors,
+                **({"isPartOf": reference.journal} if reference.journal else {}),
+                **({"datePublished": str(reference.year)} if reference.year else {}),
+                **({"sameAs": reference.doi_url} if reference.doi else {}),
+            }
+            for reference in references
+        ],
+    }
+    if article.publish_at:
+        page["datePublished"] = article.publish_at.isoformat()
+    page["dateModified"] = article.updated_at.isoformat()
+    if article.last_reviewed_on:
+        page["lastReviewed"] = article.last_reviewed_on.isoformat()
+    if article.reviewer_name:
+        page["reviewedBy"] = {"@type": "Person", "name": article.reviewer_display_name}
+    practice = context.get("practice")
+    if practice is not None:
+        page["publisher"] = {"@type": "MedicalClinic", "name": practice.name}
+    return jsonld(page)

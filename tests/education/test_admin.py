@@ -1,0 +1,182 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from education.models import Article
+from tests.factories import make_article, make_topic
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:education_article_changelist"
+
+
+def listed_titles(response):
+    return [article.title for article in response.context["cl"].result_list]
+
+
+def test_admin_pages_open(admin_client):
+    article = make_article()
+    for url in [
+        reverse(CHANGELIST),
+        reverse("admin:education_article_add"),
+        reverse("admin:education_article_change", args=[article.pk]),
+        reverse("admin:education_article_history", args=[article.pk]),
+        reverse("admin:education_topic_changelist"),
+        reverse("admin:education_symptom_changelist"),
+    ]:
+        assert admin_client.get(url).status_code == 200, url
+
+
+def test_changelist_shows_review_governance_columns(admin_client):
+    make_article(
+        title="Burning feet",
+        next_review_due=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    response = admin_client.get(reverse(CHANGELIST))
+    html = response.content.decode()
+    for column in [
+        "Status",
+        "Publish date",
+        "Last reviewed",
+        "Next review due",
+        "Overdue",
+        "Needs review",
+        "Preview",
+    ]:
+        assert f">{column}</a>" in html or f">{column}</span>" in html, column
+
+
+def test_review_state_filter(admin_client):
+    today = timezone.localdate()
+    make_article(
+        title="Up to date",
+        reviewer_name="Jane Roe",
+        last_reviewed_on=today,
+        next_review_due=today + datetime.timedelta(days=365),
+    )
+    make_article(
+        title="Overdue",
+        reviewer_name="Jane Roe",
+        last_reviewed_on=today - datetime.timedelta(days=400),
+        next_review_due=today - datetime.timedelta(days=35),
+    )
+    make_article(title="Never reviewed")
+    make_article(title="Draft", status="draft", publish_at=None)
+
+    def filtered(value):
+        return listed_titles(admin_client.get(reverse(CHANGELIST), {"review": value}))
+
+    assert filtered("needs_review") == ["Never reviewed", "Overdue"]
+    assert filtered("overdue") == ["Overdue"]
+    assert filtered("up_to_date") == ["Up to date"]
+
+
+def test_status_topic_filters_and_search(admin_client):
+    topic = make_topic(name="Nerve pain")
+    make_article(title="Tingling", topics=[topic])
+    make_article(title="Sciatica")
+    make_article(title="Draft on burning", status="draft", publish_at=None)
+
+    url = reverse(CHANGELIST)
+    assert listed_titles(admin_client.get(url, {"status__exact": "draft"})) == [
+        "Draft on burning"
+    ]
+    assert listed_titles(admin_client.get(url, {"topics__id__exact": topic.pk})) == [
+        "Tingling"
+    ]
+    assert listed_titles(admin_client.get(url, {"q": "burning"})) == [
+        "Draft on burning"
+    ]
+
+
+def test_publish_now_action_publishes_ready_drafts_and_explains_the_rest(admin_client):
+    ready = make_article(title="Ready", status="draft", publish_at=None)
+    empty = Article.objects.create(title="Title only", slug="title-only")
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "publish_now", "_selected_action": [ready.pk, empty.pk]},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Published: Ready.",
+        "Not published (write a summary and text first): Title only.",
+    ]
+    assert list(Article.objects.published()) == [ready]
+
+
+def test_return_to_draft_action_hides_articles(admin_client, client):
+    article = make_article(title="Live")
+    admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "return_to_draft", "_selected_action": [article.pk]},
+    )
+    assert list(Article.objects.published()) == []
+
+
+def test_change_form_shows_readability_preview_and_view_on_site(admin_client):
+    draft = make_article(
+        status="draft",
+        publish_at=None,
+        body="<p>"
+        + "Nerve pain can feel like burning or tingling in the feet. " * 6
+        + "</p>",
+    )
+    response = admin_client.get(
+        reverse("admin:education_article_change", args=[draft.pk])
+    )
+    html = response.content.decode()
+    assert f"School grade {draft.readability_grade} (target: grade 8 or lower)" in html
+    # The preview link, and "View on site" leads to the preview while the article is a draft.
+    assert html.count(f'href="{draft.get_preview_url()}"') == 2
+
+
+def test_editor_page_allows_inline_styles_only_in_the_admin(
+    admin_client, client, practice
+):
+    editor = admin_client.get(reverse("admin:education_article_add"))
+    public = client.get(reverse("education:article_list"))
+    assert "style-src-attr 'unsafe-inline'" in editor["Content-Security-Policy"]
+    assert "unsafe-inline" not in public["Content-Security-Policy"]
+
+
+def test_admin_add_sanitizes_and_records_history(admin_client, admin_user):
+    response = admin_client.post(
+        reverse("admin:education_article_add"),
+        {
+            "title": "Burning feet",
+            "slug": "burning-feet",
+            "summary": "Why feet burn.",
+            "body": '<p onclick="x()">Feet burn.<script>steal()</script></p>',
+            "status": "published",
+            "publish_at_0": "",
+            "publish_at_1": "",
+            "reviewer_name": "",
+            "reviewer_credentials": "",
+            "image_alt": "",
+            "staff_notes": "",
+            "references-TOTAL_FORMS": "0",
+            "references-INITIAL_FORMS": "0",
+            "related_links-TOTAL_FORMS": "0",
+            "related_links-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    article = Article.objects.get(slug="burning-feet")
+    assert article.body == "<p>Feet burn.</p>"
+    assert article.is_live
+    assert [(h.history_type, h.history_user) for h in article.history.all()] == [
+        ("+", admin_user)
+    ]
+
+
+def test_admin_shows_old_version_and_can_revert(admin_client):
+    article = make_article(title="First title")
+    article.title = "Second title"
+    article.save()
+    old = article.history.earliest()
+    url = reverse(
+        "admin:education_article_simple_history", args=[article.pk, old.history_id]
+    )
+    assert "First title" in admin_client.get(url).content.decode()

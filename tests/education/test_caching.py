@@ -1,0 +1,141 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from education.models import RelatedArticle, Symptom
+from tests.factories import make_article, make_reference, make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+def get(client, article, **headers):
+    return client.get(article.get_absolute_url(), headers=headers)
+
+
+def test_second_visit_is_served_from_the_cache_without_queries(client, practice):
+    article = make_article(title="Burning feet")
+    first = get(client, article)
+    with CaptureQueriesContext(connection) as queries:
+        second = get(client, article)
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    assert second.content == first.content
+    assert list(queries) == []
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["article", "reference", "topic", "symptom", "related", "practice"],
+)
+def test_any_staff_edit_shows_on_the_very_next_request(client, practice, edit):
+    topic = make_topic(name="Nerve pain")
+    article = make_article(title="Burning feet", topics=[topic])
+    reference = make_reference(article)
+    other = make_article(title="Numb toes")
+    get(client, article)
+    assert get(client, article)["X-Cache"] == "hit"
+
+    if edit == "article":
+        article.title, expected = "Burning feet at night", "Burning feet at night"
+        article.save()
+    elif edit == "reference":
+        reference.title, expected = (
+            "Neuropathic pain revisited",
+            "Neuropathic pain revisited",
+        )
+        reference.save()
+    elif edit == "topic":
+        topic.name, expected = "Nerves", ">Nerves</a>"
+        topic.save()
+    elif edit == "symptom":
+        symptom = Symptom.objects.create(name="Burning", slug="burning")
+        symptom.articles.add(article)
+        expected = "Burning feet"  # unchanged page, but re-rendered:
+    elif edit == "related":
+        RelatedArticle.objects.create(from_article=article, to_article=other)
+        expected = '<a href="/education/article-'
+    else:
+        practice.phone = "+16177200000"
+        practice.save()
+        expected = "(617) 720-0000"
+
+    response = get(client, article)
+    assert response["X-Cache"] == "miss"
+    assert expected in response.content.decode()
+
+
+def test_unpublishing_takes_the_page_down_at_once(client, practice):
+    article = make_article()
+    get(client, article)
+    article.status = "draft"
+    article.save()
+    assert get(client, article).status_code == 404
+
+
+def test_conditional_get_answers_304_until_something_changes(client, practice):
+    article = make_article()
+    etag = get(client, article)["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        not_modified = get(client, article, if_none_match=etag)
+    assert (not_modified.status_code, not_modified.content, list(queries)) == (
+        304,
+        b"",
+        [],
+    )
+
+    article.summary = "Updated advice."
+    article.save()
+    changed = get(client, article, if_none_match=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert "Updated advice." in changed.content.decode()
+
+
+def test_cached_pages_carry_no_nonce_or_csrf_token_and_keep_the_csp_header(
+    client, practice
+):
+    article = make_article()
+    get(client, article)
+    hit = get(client, article)
+    html = hit.content.decode()
+    assert hit["X-Cache"] == "hit"
+    assert "nonce" not in html and "csrfmiddlewaretoken" not in html
+    assert "default-src 'self'" in hit["Content-Security-Policy"]
+    assert "csrftoken" not in hit.cookies
+
+
+def _article_with(n):
+    prefix = f"linked-{n}"
+    article = make_article(
+        body="".join(
+            f'<p>See <a href="/education/{prefix}-{i}/">linked {i}</a></p>'
+            for i in range(n)
+        ),
+        topics=[make_topic() for _ in range(n)],
+    )
+    for i in range(n):
+        make_reference(article, order=i + 1)
+        RelatedArticle.objects.create(
+            from_article=article, to_article=make_article(slug=f"{prefix}-{i}"), order=i
+        )
+    return article
+
+
+def test_cache_miss_renders_the_article_in_five_queries_whatever_its_size(
+    client, practice, django_assert_max_num_queries
+):
+    small, large = _article_with(1), _article_with(8)
+    client.get(
+        "/education/symptoms/"
+    )  # the practice record is cached, as on a running site
+    with CaptureQueriesContext(connection) as small_queries:
+        assert get(client, small)["X-Cache"] == "miss"
+    with django_assert_max_num_queries(5):
+        response = get(client, large)
+    assert response["X-Cache"] == "miss"
+    # Eight body links and eight "See also" links, all live.
+    assert response.content.decode().count('<a href="/education/linked-8-') == 16
+    with CaptureQueriesContext(connection) as large_queries:
+        large.summary = "Changed."
+        large.save()
+    with CaptureQueriesContext(connection) as large_queries:
+        get(client, large)
+    assert len(large_queries) == len(small_queries) <= 5
