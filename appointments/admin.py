@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from import_export import fields, resources
 from import_export.admin import ExportMixin
@@ -35,6 +35,7 @@ from .workflow import (
     WorkflowError,
     change_status,
     change_statuses,
+    describe_visit_time,
     practitioner_name,
     record_access,
     schedule_visit,
@@ -161,40 +162,19 @@ def practitioners():
     )
 
 
-class StatusChangeInline(admin.TabularInline):
-    model = StatusChange
-    extra = 0
-    can_delete = False
-    fields = ["changed_at", "from_status", "to_status", "changed_by"]
-    readonly_fields = fields
-    verbose_name_plural = "Status history"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class VisitInline(admin.TabularInline):
-    model = Visit
-    extra = 0
-    can_delete = False
-    fields = ["when", "practitioner", "cancelled_at"]
-    readonly_fields = fields
-    verbose_name_plural = "Visits (book one with “Schedule a visit” above)"
-
-    @admin.display(description="When (Boston time)")
-    def when(self, visit):
-        start = timezone.localtime(visit.starts_at)
-        end = timezone.localtime(visit.ends_at)
-        return f"{start:%a %b %-d, %Y %-I:%M %p} – {end:%-I:%M %p}"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+def _table(headers, rows):
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", '<th scope="col">{}</th>', ((h,) for h in headers)),
+        format_html_join(
+            "",
+            "<tr>{}</tr>",
+            (
+                (format_html_join("", "<td>{}</td>", ((c,) for c in row)),)
+                for row in rows
+            ),
+        ),
+    )
 
 
 class AppointmentRequestAdminForm(forms.ModelForm):
@@ -304,10 +284,12 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
         "is_spam",
     ]
     search_help_text = "Search by reference, name, phone or email."
-    inlines = [VisitInline, StatusChangeInline, NotificationInline]
+    # History and visits are read-only tables, not inlines: no extra formsets in the form.
+    inlines = [NotificationInline]
     actions = ["mark_contacted", "mark_spam", "mark_not_spam"]
     fieldsets = [
         (None, {"fields": ["reference", "created_at", "status", "internal_notes"]}),
+        ("Visits", {"fields": ["visit_list"]}),
         (
             "Patient",
             {
@@ -337,8 +319,11 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
             },
         ),
         ("Spam checks", {"fields": ["is_spam", "spam_reason"]}),
+        ("Status history", {"fields": ["status_history"]}),
     ]
     readonly_fields = [
+        "visit_list",
+        "status_history",
         "reference",
         "created_at",
         "name",
@@ -362,6 +347,43 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     @admin.display(description="Preferred times")
     def preferred_times_summary(self, obj):
         return obj.preferred_times_summary()
+
+    @admin.display(description="Visits")
+    def visit_list(self, obj):
+        visits = obj.visits.select_related("practitioner").order_by("starts_at")
+        if not visits:
+            return "None booked yet. Use “Schedule a visit” at the top of this page."
+        return _table(
+            ["When (Boston time)", "Practitioner", "State"],
+            [
+                (
+                    describe_visit_time(visit),
+                    practitioner_name(visit.practitioner),
+                    "Cancelled" if visit.is_cancelled else "Booked",
+                )
+                for visit in visits
+            ],
+        )
+
+    @admin.display(description="Status history")
+    def status_history(self, obj):
+        changes = obj.status_changes.select_related("changed_by")
+        if not changes:
+            return "No changes yet."
+        return _table(
+            ["When", "From", "To", "By"],
+            [
+                (
+                    f"{timezone.localtime(change.changed_at):%b %-d, %Y, %-I:%M %p}",
+                    change.get_from_status_display(),
+                    change.get_to_status_display(),
+                    change.changed_by.get_username()
+                    if change.changed_by
+                    else "The patient (cancel link)",
+                )
+                for change in changes
+            ],
+        )
 
     @admin.display(description="Received", ordering="created_at")
     def received(self, obj):

@@ -119,7 +119,7 @@ def test_staff_add_notes_and_change_status_but_not_the_patients_words(desk):
 
 def empty_inlines():
     data = {}
-    for prefix in ["visits", "status_changes", "notifications"]:
+    for prefix in ["notifications"]:
         data[f"{prefix}-TOTAL_FORMS"] = "0"
         data[f"{prefix}-INITIAL_FORMS"] = "0"
     return data
@@ -405,3 +405,41 @@ def test_dashboard_shows_new_overdue_and_undelivered(desk):
     assert "2 new requests" in body
     assert "1 waiting more than one business day" in body
     assert "All emails delivered" in body
+
+
+def test_dashboard_lists_articles_due_for_review_for_editors(staff_client):
+    from tests.factories import make_article
+
+    overdue = make_article(
+        title="Numb feet explained",
+        reviewer_name="A. Reviewer",
+        last_reviewed_on=datetime.date(2025, 1, 1),
+        next_review_due=datetime.date(2025, 6, 1),
+    )
+    editor = make_staff_user()
+    editor.groups.add(Group.objects.get(name="Editors"))
+
+    body = staff_client(editor).get(reverse("admin:index")).content.decode()
+
+    assert "1 article due for review:" in body
+    assert (
+        f'href="{reverse("admin:education_article_change", args=[overdue.pk])}"' in body
+    )
+    # Editors see no patient requests on the dashboard.
+    assert "new request" not in body
+
+
+def test_failed_emails_show_on_the_dashboard(desk):
+    from appointments.models import Notification
+
+    _, client = desk
+    Notification.objects.create(
+        appointment_request=make_appointment_request(),
+        kind="staff_new_request",
+        recipient="desk@example.com",
+        status="failed",
+    )
+
+    body = client.get(reverse("admin:index")).content.decode()
+
+    assert "1 email failed, 0 waiting over 15 minutes" in body
