@@ -1,20 +1,30 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
+from .visit_views import VisitCancelView
 
 app_name = "appointments"
 
 urlpatterns = [
-    # Placeholders until the requests issue lands.
     path(
         "appointments/request/",
-        TemplateView.as_view(
-            template_name="appointments/appointment_request_form.html"
-        ),
+        views.AppointmentRequestView.as_view(),
         name="appointment_request",
     ),
     path(
-        "contact/",
-        TemplateView.as_view(template_name="appointments/contact_form.html"),
-        name="contact",
+        "appointments/request/received/",
+        views.AppointmentRequestReceivedView.as_view(),
+        name="appointment_request_received",
+    ),
+    path("contact/", views.ContactView.as_view(), name="contact"),
+    path(
+        "contact/received/",
+        views.ContactReceivedView.as_view(),
+        name="contact_received",
+    ),
+    path(
+        "appointments/visits/cancel/<str:token>/",
+        VisitCancelView.as_view(),
+        name="visit_cancel",
     ),
 ]

@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # WhiteNoise serves static files before sessions or the database are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database outage answers 503 with Retry-After instead of a 500.
+    "clinic.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -245,3 +247,17 @@ OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
 # How often the worker sweeps for notifications whose delivery task was lost.
 OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
+# Spam checks on the public forms: a person needs at least this long to fill one in.
+REQUEST_MIN_FILL_SECONDS = env.int("REQUEST_MIN_FILL_SECONDS", default=3)
+# Per-client limits on the public forms, counted in the shared cache (Redis) so that they hold
+# across gunicorn workers and app servers. New submissions are limited tightly; all posts (also
+# ones with errors) loosely, so that a patient correcting mistakes is not locked out.
+REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="5/10m")
+REQUEST_POST_RATE_LIMIT = env.str("REQUEST_POST_RATE_LIMIT", default="30/10m")
+# Fail open: while Redis is down a patient's request is worth more than the throttle; the
+# honeypot and the fill-time check still stop most bots.
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
+RATELIMIT_IP_META_KEY = "appointments.ratelimits.client_ip"
+# Number of reverse proxies in front of the site that append to X-Forwarded-For. Leave at 0
+# unless there is one: the header is then forgeable and REMOTE_ADDR is the client.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

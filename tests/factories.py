@@ -42,6 +42,76 @@ def make_contact_message(**overrides):
     return ContactMessage.objects.create(**fields)
 
 
+# --- clinic ---------------------------------------------------------------------------------
+
+
+def make_closure(practice, start_date, end_date=None, public_note=""):
+    from clinic.models import Closure
+
+    return Closure.objects.create(
+        practice=practice,
+        start_date=start_date,
+        end_date=end_date or start_date,
+        public_note=public_note,
+    )
+
+
+def make_form_stamp(*, seconds_ago: float = 60, token=None):
+    """The signed hidden value a rendered form carries, as if shown `seconds_ago`."""
+    import time
+    import uuid
+
+    from django.core import signing
+
+    from appointments.forms import STAMP_SALT
+
+    token = token or uuid.uuid4()
+    return signing.dumps(
+        {"token": token.hex, "at": time.time() - seconds_ago}, salt=STAMP_SALT
+    )
+
+
+def appointment_request_data(**overrides):
+    """A complete, valid POST of the appointment request form."""
+    data = {
+        "form_stamp": make_form_stamp(),
+        "website": "",
+        "patient_type": "new",
+        "reason": "neuropathy",
+        "note": "",
+        "name": "Jane Doe",
+        "phone": "(617) 555-0123",
+        "email": "jane@example.com",
+        "preferred_contact_method": "phone",
+        "has_acknowledged_privacy_notice": "on",
+        "has_consented_to_contact": "on",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def contact_message_data(**overrides):
+    """A complete, valid POST of the contact form."""
+    data = {
+        "form_stamp": make_form_stamp(),
+        "website": "",
+        "name": "Sam Smith",
+        "phone": "617-555-0199",
+        "email": "",
+        "message": "Do you have parking nearby?",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def make_opening_hours(
+    practice, weekdays=(0, 1, 2, 3, 4), opens="09:00", closes="17:00"
+):
+    for weekday in weekdays:
+        practice.opening_hours.create(weekday=weekday, opens_at=opens, closes_at=closes)
+    return practice
+
+
 # --- Admin security (staff accounts, two-factor sign-in) --------------------------------------
 
 STAFF_PASSWORD = "correct-horse-battery-staple"
@@ -139,3 +209,48 @@ def make_reference(article, **overrides):
     }
     fields.update(overrides)
     return Reference.objects.create(article=article, **fields)
+
+
+# --- Front desk (workflow, visits) ------------------------------------------------------------
+
+
+def make_practitioner(**overrides):
+    """A staff account in the “Practitioners” group, so visits can be booked with it."""
+    from django.contrib.auth.models import Group
+
+    fields = {"first_name": "Pat", "last_name": f"Practitioner{next(_sequence)}"}
+    fields.update(overrides)
+    user = make_staff_user(**fields)
+    user.groups.add(Group.objects.get(name="Practitioners"))
+    return user
+
+
+def make_visit(**overrides):
+    import datetime
+
+    from django.utils import timezone
+
+    from appointments.models import RequestStatus, Visit
+
+    fields = {
+        "starts_at": timezone.now() + datetime.timedelta(days=3),
+        "duration": datetime.timedelta(minutes=30),
+    }
+    fields.update(overrides)
+    if "appointment_request" not in fields:
+        fields["appointment_request"] = make_appointment_request(
+            status=RequestStatus.SCHEDULED
+        )
+    if "practitioner" not in fields:
+        fields["practitioner"] = make_practitioner()
+    visit = Visit(**fields)
+    visit.save()
+    return visit
+
+
+def make_front_desk_user(**overrides):
+    from django.contrib.auth.models import Group
+
+    user = make_staff_user(**overrides)
+    user.groups.add(Group.objects.get(name="Front desk"))
+    return user
