@@ -84,6 +84,15 @@ class Poller:
         self._thread.join(10)
 
 
+def page_title(body):
+    match = re.search(rb"<title>(.*?)</title>", body or b"", re.S)
+    return (
+        match.group(1).decode("utf-8", "replace").strip()
+        if match
+        else (body or b"")[:80]
+    )
+
+
 def bad_responses(statuses_with_details):
     """500s, 503s without Retry-After, and bodies showing a traceback."""
     bad = []
@@ -233,6 +242,13 @@ def postgres_down(stack):
     stored = stack.requests_for_tokens(tokens)
     lost = [t for t, count in stored.items() if count != 1]
     statuses = run.statuses()
+    others = sorted(
+        {
+            f"{s.status}: {page_title(s.body)}"
+            for s in run.submissions
+            if s.status not in (303, 503)
+        }
+    )
     ok = (
         not bad
         and served_503 > 0
@@ -246,7 +262,8 @@ def postgres_down(stack):
     )
     detail = (
         f"{served_503} responses were 503 with Retry-After, {len(bad)} bad ({sorted(set(bad))[:5]}); "
-        f"submissions {statuses}; {len(tokens)} x 303, {len(lost)} without exactly one row; "
+        f"submissions {statuses} {others or ''}; worker restarted {stack.worker_restarts} time(s) "
+        "by its supervisor; {len(tokens)} x 303, {len(lost)} without exactly one row; "
         f"healthy again {recovered if recovered is None else f'{recovered:.1f}'} s after PostgreSQL returned, "
         f"first accepted submission started {f'{first_303[0] - back_at:.1f} s' if first_303 else 'never'} after; "
         "gunicorn not restarted"
@@ -353,6 +370,7 @@ def gunicorn_worker_killed(stack, table):
         )
         poster.start()
         victim = None
+        gunicorn_workers = set(stack.gunicorn_workers())
         deadline = time.monotonic() + 10
         while victim is None and time.monotonic() < deadline and poster.is_alive():
             with locker.cursor() as cursor:
@@ -361,9 +379,10 @@ def gunicorn_worker_killed(stack, table):
                     "WHERE datname = %s AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
                     [DB_NAME],
                 )
-                row = cursor.fetchone()
-            if row:
-                victim = pid_owning_port(row[0])
+                ports = [row[0] for row in cursor.fetchall()]
+            # The waiting backend that serves a gunicorn worker (not the task worker).
+            owners = [pid_owning_port(port) for port in ports]
+            victim = next((pid for pid in owners if pid in gunicorn_workers), None)
             time.sleep(0.05)
         if victim is None:
             poster.join(30)
@@ -377,6 +396,7 @@ def gunicorn_worker_killed(stack, table):
         locker.rollback()
         locker.close()
     patient.close()
+    committed_before_retry = stack.requests_for_tokens([token])[token]
     retry = load.Submission(data=data)
     for _attempt in range(3):
         load.SubmissionLoad.post(patient, action, retry)
@@ -387,7 +407,8 @@ def gunicorn_worker_killed(stack, table):
     ok = first.status is None and retry.status == 303 and rows == 1
     detail = (
         f"lock on {table}: killed worker {victim}; first POST got "
-        f"{first.error or first.status}; the retry with the same token got {retry.status}; "
+        f"{first.error or first.status}; {committed_before_retry} row committed before the retry; "
+        f"the retry with the same token got {retry.status}; "
         f"{rows} request(s) stored for the token"
     )
     return ok, detail

@@ -5,8 +5,12 @@ each simulated patient GETs the form (own cookies, own CSRF and submission token
 and POSTs it, timing the POST. Redirects are not followed, so a 303 is counted as such.
 """
 
+import base64
+import binascii
 import collections
+import contextlib
 import http.client
+import json
 import re
 import shutil
 import statistics
@@ -229,14 +233,23 @@ class Patient:
 
 
 def submission_token(data):
-    """The one-time token among the form's hidden values: the value that is a UUID."""
+    """The one-time token among the form's hidden values, as the database stores it.
+
+    Either a plain UUID or inside a signed stamp (django.core.signing: base64 JSON, then the
+    signature), whose payload is readable without the key: {"token": "<uuid hex>", ...}.
+    """
     for name, value in data:
-        if name == "csrfmiddlewaretoken":
+        if name == "csrfmiddlewaretoken" or not value:
             continue
-        try:
+        with contextlib.suppress(ValueError):
             return str(uuid.UUID(value))
-        except ValueError:
-            continue
+        payload = value.split(":", 1)[0]
+        with contextlib.suppress(ValueError, binascii.Error, UnicodeDecodeError):
+            decoded = json.loads(
+                base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            )
+            if isinstance(decoded, dict) and "token" in decoded:
+                return str(uuid.UUID(decoded["token"]))
     return None
 
 
@@ -356,8 +369,7 @@ class SubmissionLoad:
         self.post(patient, action, submission)
         self.run.add(submission)
 
-    def _patient_loop(self, queue, ready, stop_at):
-        patient = Patient(self.host, self.port)
+    def _patient_loop(self, patient, queue, ready, stop_at):
         ready.wait()
         while time.monotonic() < stop_at[0]:
             if self.prefetch:
@@ -372,15 +384,13 @@ class SubmissionLoad:
                 time.sleep(0.05)
         patient.close()
 
-    def _prefetch(self, queue):
-        patient = Patient(self.host, self.port)
+    def _prefetch(self, patient, queue):
         deadline = time.monotonic() + 180
         while len(queue) < self.prefetch and time.monotonic() < deadline:
             if (form := self._fetch(patient)) is not None:
                 queue.append(form)
             elif self.run.form_errors > 50:
                 break
-        patient.close()
 
     @staticmethod
     def post(patient, action, submission):
@@ -399,9 +409,12 @@ class SubmissionLoad:
 
     def start(self):
         queues = [collections.deque() for _ in range(self.clients)]
+        # One cookie jar per patient: the forms it fetched are posted with its CSRF cookie.
+        patients = [Patient(self.host, self.port) for _ in range(self.clients)]
         if self.prefetch:
             fetchers = [
-                threading.Thread(target=self._prefetch, args=(q,)) for q in queues
+                threading.Thread(target=self._prefetch, args=(p, q), daemon=True)
+                for p, q in zip(patients, queues, strict=True)
             ]
             for thread in fetchers:
                 thread.start()
@@ -412,9 +425,11 @@ class SubmissionLoad:
         self._stop_at = [0.0]
         self.threads = [
             threading.Thread(
-                target=self._patient_loop, args=(q, ready, self._stop_at), daemon=True
+                target=self._patient_loop,
+                args=(p, q, ready, self._stop_at),
+                daemon=True,
             )
-            for q in queues
+            for p, q in zip(patients, queues, strict=True)
         ]
         for thread in self.threads:
             thread.start()

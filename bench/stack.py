@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -104,6 +105,8 @@ class Stack:
         OUT.mkdir(parents=True, exist_ok=True)
         self.env = site_env(**env)
         self.processes = {}
+        self.worker_wanted = False
+        self.worker_restarts = 0
         self.pg_dir = None
         self.bindir = postgres_bindir()
         self.as_postgres = (
@@ -115,6 +118,7 @@ class Stack:
         return self
 
     def __exit__(self, *exc):
+        self.worker_wanted = False
         for name in list(self.processes):
             self.stop(name)
         if self.pg_dir:
@@ -258,6 +262,18 @@ class Stack:
             stored[token] = int(count)
         return stored
 
+    def spam_for_tokens(self, tokens):
+        """How many of these submissions the spam checks caught (they too answer 303)."""
+        if not tokens:
+            return 0
+        values = ",".join(f"'{token}'" for token in set(tokens))
+        return int(
+            self.psql(
+                "SELECT count(*) FROM appointments_appointmentrequest "
+                f"WHERE is_spam AND submission_token IN ({values})"
+            )
+        )
+
     def duplicate_tokens(self):
         return int(
             self.psql(
@@ -305,6 +321,10 @@ class Stack:
             "sync",
             "--bind",
             f"127.0.0.1:{port}",
+            # Recycling after max_requests (gunicorn.conf.py) would restart every worker each
+            # second or two at benchmark rates, a cost production spreads over hours.
+            "--max-requests",
+            "0",
             "--access-logfile",
             "/dev/null",
             "--error-logfile",
@@ -338,10 +358,26 @@ class Stack:
         return [int(pid) for pid in result.stdout.split()]
 
     def start_worker(self):
-        self.spawn("worker", [PYTHON, "manage.py", "db_worker"])
+        """The task worker under a supervisor that restarts it when it exits, as compose's
+        restart policy or systemd would (db_worker exits when the database goes away)."""
+        self.worker_wanted = True
+
+        def supervise():
+            while self.worker_wanted:
+                process = self.spawn("worker", [PYTHON, "manage.py", "db_worker"])
+                process.wait()
+                if self.worker_wanted:
+                    self.worker_restarts += 1
+                    time.sleep(1)
+
+        self.supervisor = threading.Thread(target=supervise, daemon=True)
+        self.supervisor.start()
 
     def kill_worker(self):
+        """SIGKILL, as a crash would; the supervisor does not restart it (start_worker does)."""
+        self.worker_wanted = False
         self.stop("worker", sig=signal.SIGKILL)
+        self.supervisor.join(10)
 
     def start_smtp(self, delay=0.0):
         self.spawn(
