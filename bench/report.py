@@ -173,3 +173,27 @@ def load_average():
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
+
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SECTIONS = ("benchmark", "faults")
+
+
+def write_results_section(name, lines):
+    """Replace one script's section of bench/RESULTS.md, keeping the other script's."""
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    sections = {}
+    for section in SECTIONS:
+        match = re.search(
+            rf"<!-- {section} -->\n(.*?)<!-- /{section} -->\n", text, flags=re.S
+        )
+        if match:
+            sections[section] = match.group(1)
+    sections[name] = "\n".join(lines).rstrip("\n") + "\n"
+    RESULTS.write_text(
+        "".join(
+            f"<!-- {section} -->\n{sections[section]}<!-- /{section} -->\n"
+            for section in SECTIONS
+            if section in sections
+        )
+    )
