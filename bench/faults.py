@@ -371,7 +371,6 @@ def gunicorn_worker_killed(stack, table):
         )
         poster.start()
         victim = None
-        gunicorn_workers = set(stack.gunicorn_workers())
         deadline = time.monotonic() + 10
         while victim is None and time.monotonic() < deadline and poster.is_alive():
             with locker.cursor() as cursor:
@@ -383,6 +382,7 @@ def gunicorn_worker_killed(stack, table):
                 ports = [row[0] for row in cursor.fetchall()]
             # The waiting backend that serves a gunicorn worker (not the task worker).
             owners = [pid_owning_port(port) for port in ports]
+            gunicorn_workers = set(stack.gunicorn_workers())
             victim = next((pid for pid in owners if pid in gunicorn_workers), None)
             time.sleep(0.05)
         if victim is None:
