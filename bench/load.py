@@ -11,6 +11,7 @@ import collections
 import contextlib
 import http.client
 import json
+import os
 import re
 import shutil
 import statistics
@@ -30,7 +31,8 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 def ensure_wrk():
     if shutil.which("wrk"):
         return
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    sudo = [] if os.getuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True)
 
 
 def _ms(text):
@@ -296,13 +298,14 @@ class SubmissionRun:
 
 
 class SubmissionLoad:
-    """`clients` patients posting the form as fast as the spam check allows, for `seconds`.
+    """`clients` patients submitting the form over and over for `seconds`.
 
-    Each patient (a thread with its own cookie jar) keeps fetching forms and posts each one
-    `fill_seconds` after fetching it (the form's minimum time to fill), so GETs and POSTs
-    interleave at full speed and every POST carries its own one-time token. With `prefetch`,
-    the forms are fetched first and only POSTs run during the timed window (pure POST
-    throughput, comparable with wrk's figures for pages).
+    Each patient is a thread with its own cookie jar, and every POST carries its own one-time
+    token. By default a patient fetches the form, waits `fill_seconds` (the form's minimum time
+    to fill it in) and posts it. `pipelined`: each patient keeps fetching forms without pause and
+    posts each one `fill_seconds` after fetching it, so a GET or a POST is always in flight (a
+    stress test, no think time). `prefetch`: the forms are fetched first and only POSTs run
+    during the timed window (pure POST throughput, comparable with wrk's figures for pages).
     """
 
     def __init__(
@@ -315,10 +318,12 @@ class SubmissionLoad:
         seconds,
         fill_seconds=0.0,
         prefetch=0,
+        pipelined=False,
     ):
         self.host, self.port, self.form_path = host, port, form_path
         self.clients, self.seconds, self.fill_seconds = clients, seconds, fill_seconds
         self.prefetch = prefetch
+        self.pipelined = pipelined
         self.run = SubmissionRun()
         self._counter = 0
         self._counter_lock = threading.Lock()
@@ -375,6 +380,13 @@ class SubmissionLoad:
             if self.prefetch:
                 if not queue:
                     break
+            elif not self.pipelined:
+                # A patient: fetch the form, take the minimum time to fill it in, send it.
+                if (form := self._fetch(patient)) is not None:
+                    time.sleep(self.fill_seconds)
+                    if time.monotonic() < stop_at[0]:
+                        self._submit(patient, form[1], form[2])
+                continue
             elif (form := self._fetch(patient)) is not None:
                 queue.append(form)
             if queue and time.monotonic() - queue[0][0] >= self.fill_seconds:

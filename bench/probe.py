@@ -11,6 +11,7 @@ Prints one JSON document on stdout.
 import gzip
 import json
 import sys
+import time
 
 import django
 
@@ -126,6 +127,42 @@ def article_constancy():
     return results
 
 
+def edit_article(slug):
+    """What staff do in the admin: change an article's title and save it."""
+    from django.apps import apps
+
+    Article = apps.get_model("education", "Article")
+    article = Article.objects.get(slug=slug)
+    marker = f"edited {time.time_ns()}"
+    article.title = f"{article.title.split(' (edited')[0]} ({marker})"
+    article.save()
+    return {"marker": marker}
+
+
+def schedule_article(seconds):
+    """A published article whose publish date is `seconds` from now."""
+    from datetime import timedelta
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    Article = apps.get_model("education", "Article")
+    stamp = time.time_ns()
+    article = Article.objects.create(
+        title=f"Scheduled by the bench {stamp}",
+        slug=f"bench-scheduled-{stamp}",
+        summary="An article published on a schedule.",
+        body="<p>Scheduled article body.</p>",
+        status="published",
+        publish_at=timezone.now() + timedelta(seconds=seconds),
+    )
+    return {
+        "path": article.get_absolute_url(),
+        "title": article.title,
+        "publish_at": article.publish_at.timestamp(),
+    }
+
+
 def main():
     django.setup()
     command = sys.argv[1]
@@ -135,6 +172,10 @@ def main():
         result = submission(sys.argv[2])
     elif command == "article-constancy":
         result = article_constancy()
+    elif command == "edit-article":
+        result = edit_article(sys.argv[2])
+    elif command == "schedule-article":
+        result = schedule_article(float(sys.argv[2]))
     else:
         raise SystemExit(f"unknown command {command}")
     json.dump(result, sys.stdout, default=str)

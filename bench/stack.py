@@ -115,7 +115,31 @@ class Stack:
 
     def __enter__(self):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+        self.clean_up_after_a_killed_run()
         return self
+
+    def clean_up_after_a_killed_run(self):
+        """Stop what an earlier run left behind if it was killed before it could clean up."""
+        for pidfile in OUT.glob("*.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                pid = int(pidfile.read_text())
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if (
+                    b"redis-server" in cmdline
+                    or str(REPO).encode() in cmdline
+                    or b"bench." in cmdline
+                ):
+                    os.killpg(pid, signal.SIGKILL)
+            pidfile.unlink(missing_ok=True)
+        for pidfile in glob.glob(
+            f"{tempfile.gettempdir()}/clinic-bench-pg-*/postmaster.pid"
+        ):
+            lines = Path(pidfile).read_text().splitlines()
+            if len(lines) > 3 and lines[3].strip() == str(PG_PORT):
+                self.pg_dir = str(Path(pidfile).parent)
+                self.pg_ctl("stop", "-m", "immediate", check=False)
+                shutil.rmtree(self.pg_dir, ignore_errors=True)
+                self.pg_dir = None
 
     def __exit__(self, *exc):
         self.worker_wanted = False
@@ -137,9 +161,11 @@ class Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        (OUT / f"{name}.pid").write_text(str(self.processes[name].pid))
         return self.processes[name]
 
     def stop(self, name, sig=signal.SIGTERM, timeout=15):
+        (OUT / f"{name}.pid").unlink(missing_ok=True)
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
