@@ -16,9 +16,10 @@ from .models import (
     Topic,
 )
 
-# The prose editor styles its toolbar and content with style attributes; allow those on the
-# article editor only. Scripts keep the nonce (the editor's import map carries it).
-EDITOR_CSP = settings.SECURE_CSP | {"style-src-attr": [CSP.UNSAFE_INLINE]}
+# The prose editor styles its toolbar and content with inline styles (elements and attributes);
+# allow those on the article editor only. A nonce would switch 'unsafe-inline' off, so styles go
+# without one there; scripts keep the nonce (the editor's import map carries it).
+EDITOR_CSP = settings.SECURE_CSP | {"style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
 
 
 class ReviewStateFilter(admin.SimpleListFilter):
@@ -113,6 +114,11 @@ class ArticleAdmin(SimpleHistoryAdmin):
     @method_decorator(csp_override(EDITOR_CSP))
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @method_decorator(csp_override(EDITOR_CSP))
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The "revert" page shows the same editor.
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def view_on_site(self, obj):
         # Drafts and scheduled articles have no public page yet: show the preview instead.

@@ -17,8 +17,11 @@ def article_jsonld(context, article, references, topics):
         "description": article.summary,
         "url": request.build_absolute_uri(article.get_absolute_url()),
         "inLanguage": "en-US",
-        "about": [{"@type": "MedicalCondition", "name": article.title}]
-        + [{"@type": "Thing", "name": topic.name} for topic in topics],
+        # The conditions the page is about: its topics, or its own title when it has none.
+        "about": [
+            {"@type": "MedicalCondition", "name": name}
+            for name in ([topic.name for topic in topics] or [article.title])
+        ],
         "citation": [
             {
                 "@type": "ScholarlyArticle",

@@ -137,7 +137,7 @@ def test_editor_page_allows_inline_styles_only_in_the_admin(
 ):
     editor = admin_client.get(reverse("admin:education_article_add"))
     public = client.get(reverse("education:article_list"))
-    assert "style-src-attr 'unsafe-inline'" in editor["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in editor["Content-Security-Policy"]
     assert "unsafe-inline" not in public["Content-Security-Policy"]
 
 

@@ -139,3 +139,19 @@ def test_cache_miss_renders_the_article_in_five_queries_whatever_its_size(
     with CaptureQueriesContext(connection) as large_queries:
         get(client, large)
     assert len(large_queries) == len(small_queries) <= 5
+
+
+def test_pages_are_served_uncached_while_redis_is_down(client, practice, settings):
+    article = make_article(title="Burning feet")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "clinic.cache.FailOpenRedisCache",
+            # Nothing listens on port 1: every cache call fails at once.
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    first, second = get(client, article), get(client, article)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert "Burning feet" in second.content.decode()
+    assert "X-Cache" not in second and "ETag" not in second

@@ -98,7 +98,7 @@ def test_article_head_has_canonical_open_graph_and_medical_web_page(client, prac
     )
     assert page["lastReviewed"] == "2026-03-01"
     assert page["reviewedBy"] == {"@type": "Person", "name": "Jane Roe, MD"}
-    assert page["about"][1] == {"@type": "Thing", "name": "Nerve pain"}
+    assert page["about"] == [{"@type": "MedicalCondition", "name": "Nerve pain"}]
     assert page["citation"][0]["sameAs"] == "https://doi.org/10.1038/nrdp.2017.2"
 
 
@@ -298,3 +298,25 @@ def test_article_page_stays_small(client, practice):
     call_command("load_seed")
     response = client.get("/education/neuropathic-pain/")
     assert len(response.content) < 30 * 1024
+
+
+def test_article_image_is_served_as_webp_renditions_with_its_description(
+    client, practice, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = tmp_path / "synapses.png"
+    Image.new("RGB", (1200, 800), "navy").save(buffer)
+    article = make_article(
+        image=SimpleUploadedFile("synapses.png", buffer.read_bytes()),
+        image_alt="Nerve synapses lighting up",
+    )
+    main = main_of(client.get(article.get_absolute_url()))
+    img = re.search(r"<img [^>]+>", main)[0]
+    sources = re.findall(r"(/media/[^ \"]+\.webp) (\d+)w", img)
+    assert [width for _, width in sources] == ["480", "960"]
+    assert 'width="960" height="640"' in img
+    assert 'alt="Nerve synapses lighting up"' in img
+    assert all((tmp_path / url.removeprefix("/media/")).exists() for url, _ in sources)
