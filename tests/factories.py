@@ -42,6 +42,20 @@ def make_contact_message(**overrides):
     return ContactMessage.objects.create(**fields)
 
 
+# --- clinic ---------------------------------------------------------------------------------
+
+
+def make_closure(practice, start_date, end_date=None, public_note=""):
+    from clinic.models import Closure
+
+    return Closure.objects.create(
+        practice=practice,
+        start_date=start_date,
+        end_date=end_date or start_date,
+        public_note=public_note,
+    )
+
+
 def make_form_stamp(*, seconds_ago: float = 60, token=None):
     """The signed hidden value a rendered form carries, as if shown `seconds_ago`."""
     import time
