@@ -1,10 +1,16 @@
+import datetime
 import secrets
 import uuid
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import (
+    ArrayField,
+    DateTimeRangeField,
+    RangeOperators,
+)
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
@@ -133,6 +139,19 @@ class Submission(models.Model):
         return f"{settings.SITE_URL}{path}"
 
 
+class AppointmentRequestQuerySet(SubmissionQuerySet):
+    def overdue(self, now=None):
+        """New requests nobody has answered within one business day."""
+        return self.filter(
+            status=RequestStatus.NEW,
+            is_spam=False,
+            created_at__lt=one_business_day_before(now or timezone.now()),
+        )
+
+    def closed(self):
+        return self.filter(status__in=CLOSED_STATUSES)
+
+
 class AppointmentRequest(Submission):
     patient_type = models.CharField(
         "new or returning", max_length=10, choices=PatientType.choices
@@ -191,11 +210,24 @@ class AppointmentRequest(Submission):
         default=RequestStatus.NEW,
         db_index=True,
     )
+    status_changed_at = models.DateTimeField(
+        "status since",
+        default=timezone.now,
+        editable=False,
+        help_text="When the status last changed; the retention period counts from here.",
+    )
+    internal_notes = models.TextField(
+        blank=True,
+        help_text="For staff only, never sent to the patient: calls made, what was agreed.",
+    )
+
+    objects = AppointmentRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = "appointment request"
         verbose_name_plural = "appointment requests"
         ordering = ["-created_at"]
+        permissions = [("export_appointmentrequest", "Can export appointment requests")]
         constraints = [
             models.UniqueConstraint(
                 fields=["submission_token"],
@@ -334,6 +366,14 @@ class Notification(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    visit = models.ForeignKey(
+        "Visit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        help_text="The visit a confirmation, reminder or cancellation is about.",
+    )
 
     objects = NotificationQuerySet.as_manager()
 
@@ -348,6 +388,12 @@ class Notification(models.Model):
                     | Q(appointment_request__isnull=True, contact_message__isnull=False)
                 ),
                 name="notification_about_exactly_one_submission",
+            ),
+            # The reminder job may run twice (or on two workers): the second insert loses.
+            models.UniqueConstraint(
+                fields=["visit", "kind"],
+                condition=Q(kind="visit_reminder"),
+                name="notification_one_reminder_per_visit",
             ),
         ]
         indexes = [
@@ -364,3 +410,210 @@ class Notification(models.Model):
     @property
     def submission(self):
         return self.appointment_request or self.contact_message
+
+
+# --- Front desk: status workflow, visits, audit -----------------------------------------------
+
+CLOSED_STATUSES = [
+    RequestStatus.COMPLETED,
+    RequestStatus.DECLINED,
+    RequestStatus.CANCELLED,
+    RequestStatus.NO_SHOW,
+    RequestStatus.SPAM,
+]
+
+# The steps staff may take from each status. Scheduling happens through “Schedule a visit”
+# (which books the time), so "scheduled" is reached only that way.
+ALLOWED_TRANSITIONS = {
+    RequestStatus.NEW: [
+        RequestStatus.CONTACTED,
+        RequestStatus.DECLINED,
+        RequestStatus.CANCELLED,
+        RequestStatus.SPAM,
+    ],
+    RequestStatus.CONTACTED: [RequestStatus.DECLINED, RequestStatus.CANCELLED],
+    RequestStatus.SCHEDULED: [
+        RequestStatus.COMPLETED,
+        RequestStatus.NO_SHOW,
+        RequestStatus.CANCELLED,
+    ],
+    RequestStatus.COMPLETED: [],
+    # Reopening: the patient called back, or staff closed the request by mistake.
+    RequestStatus.DECLINED: [RequestStatus.CONTACTED],
+    RequestStatus.CANCELLED: [RequestStatus.CONTACTED],
+    RequestStatus.NO_SHOW: [RequestStatus.CONTACTED],
+    RequestStatus.SPAM: [RequestStatus.NEW],
+}
+SCHEDULABLE_STATUSES = [
+    RequestStatus.NEW,
+    RequestStatus.CONTACTED,
+    RequestStatus.NO_SHOW,
+    RequestStatus.CANCELLED,
+]
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(
+        day, datetime.time.min, tzinfo=timezone.get_current_timezone()
+    )
+
+
+def is_business_day(day: datetime.date) -> bool:
+    """A day the practice is open: its opening hours and closures, else Monday to Friday."""
+    from clinic.models import Practice
+
+    practice = Practice.get_current()
+    is_open = practice.is_open_on(day) if practice else None
+    return day.weekday() < 5 if is_open is None else is_open
+
+
+def one_business_day_before(moment: datetime.datetime) -> datetime.datetime:
+    """The moment 24 business hours (weekends and closed days not counted) before `moment`."""
+    local = timezone.localtime(moment)
+    day = local.date()
+    into_day = local - _start_of_day(day)
+    remaining = datetime.timedelta(days=1)
+    for _ in range(60):
+        if is_business_day(day):
+            if into_day >= remaining:
+                return _start_of_day(day) + (into_day - remaining)
+            remaining -= into_day
+        day -= datetime.timedelta(days=1)
+        into_day = datetime.timedelta(days=1)
+    return local - datetime.timedelta(days=1)
+
+
+class StatusChange(models.Model):
+    """One step of a request's workflow: who moved it, when, from what to what."""
+
+    appointment_request = models.ForeignKey(
+        AppointmentRequest, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField("from", max_length=20, choices=RequestStatus.choices)
+    to_status = models.CharField("to", max_length=20, choices=RequestStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the patient did it, e.g. through the cancel link.",
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "status change"
+        verbose_name_plural = "status changes"
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class TsTzRange(models.Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class VisitQuerySet(models.QuerySet):
+    def booked(self):
+        return self.filter(cancelled_at__isnull=True)
+
+    def between(self, start: datetime.datetime, end: datetime.datetime):
+        return self.filter(starts_at__lt=end, ends_at__gt=start)
+
+
+class Visit(models.Model):
+    """A booked time with a practitioner for one appointment request."""
+
+    appointment_request = models.ForeignKey(
+        AppointmentRequest, on_delete=models.CASCADE, related_name="visits"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        help_text="Who sees the patient (a staff account).",
+    )
+    starts_at = models.DateTimeField("starts", db_index=True)
+    duration = models.DurationField(default=datetime.timedelta(minutes=30))
+    ends_at = models.DateTimeField("ends", editable=False)
+    # The calendar UID: the same for every email about this visit, so calendars update it.
+    uid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(
+        max_length=500, blank=True, help_text="What the patient wrote when cancelling."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "visit"
+        verbose_name_plural = "visits"
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="visit_ends_after_start"
+            ),
+            # Two staff booking the same practitioner at the same moment: the database
+            # refuses the second overlapping visit, whatever the application checked first.
+            ExclusionConstraint(
+                name="visit_practitioner_no_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("practitioner", RangeOperators.EQUAL),
+                ],
+                condition=Q(cancelled_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.appointment_request.reference}, {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.ends_at = self.starts_at + self.duration
+        super().save(*args, **kwargs)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class AccessRecord(models.Model):
+    """The audit trail: who opened which request's page, who exported which requests."""
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", "Viewed a request"
+        EXPORTED = "exported", "Exported requests"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    # Kept when the account is deleted, so the trail still says who it was.
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    references = ArrayField(
+        models.CharField(max_length=12),
+        help_text="The references of the requests concerned.",
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "access record"
+        verbose_name_plural = "access records"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.username} {self.get_action_display().lower()} ({self.at:%Y-%m-%d %H:%M})"

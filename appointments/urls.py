@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .visit_views import VisitCancelView
 
 app_name = "appointments"
 
@@ -20,5 +21,10 @@ urlpatterns = [
         "contact/received/",
         views.ContactReceivedView.as_view(),
         name="contact_received",
+    ),
+    path(
+        "appointments/visits/cancel/<str:token>/",
+        VisitCancelView.as_view(),
+        name="visit_cancel",
     ),
 ]

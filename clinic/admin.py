@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from .models import Closure, OpeningHours, Practice
 
@@ -49,6 +51,15 @@ class PracticeAdmin(admin.ModelAdmin):
         ),
         ("Footer", {"fields": ["copyright_notice"], "classes": ["collapse"]}),
     ]
+
+    def changelist_view(self, request, extra_context=None):
+        # One record: staff go straight to its form instead of a list of one.
+        practice = Practice.objects.first()
+        if practice is not None and self.has_view_or_change_permission(
+            request, practice
+        ):
+            return redirect(reverse("admin:clinic_practice_change", args=[practice.pk]))
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
         # There is exactly one practice record.

@@ -132,6 +132,8 @@ class ClinicAdminSite(OTPAdminSite):
     index_title = "Front desk"
     login_form = StaffAuthenticationForm
     login_template = "admin/clinic_login.html"
+    # Adds the front desk's dashboard block (appointments' {% frontdesk_dashboard %} tag).
+    index_template = "admin/clinic_index.html"
 
     def __init__(self, name="admin"):
         # OTPAdminSite names itself "otpadmin"; keep "admin" so every reverse("admin:...") works.

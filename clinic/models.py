@@ -95,6 +95,14 @@ class Practice(models.Model):
             cache.set(PRACTICE_CACHE_KEY, practice, 3600)
         return practice
 
+    @classmethod
+    def get_cached(cls):
+        """The practice record if the cache holds it, without touching the database.
+
+        Error pages use this: they must render while the database is down.
+        """
+        return cache.get(PRACTICE_CACHE_KEY)
+
     @property
     def practitioner_display_name(self):
         name = f"Dr. {self.practitioner_name}"

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "education.caching.PublicPageCacheMiddleware",
     # WhiteNoise serves static files before sessions or the database are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database outage answers 503 with Retry-After instead of a 500.
+    "clinic.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -22,8 +22,11 @@ urlpatterns = [
     path("accessibility/", views.AccessibilityView.as_view(), name="accessibility"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("education/", include("education.urls")),
     path("", include("appointments.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+handler500 = "clinic.views.server_error"

@@ -52,3 +52,67 @@ def admin_client(client, admin_user):
 def staff_client(db):
     """staff_client(user): a new test client signed in as `user` with two-factor verified."""
     return lambda user: login_verified(Client(), user)
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database_down_server(tmp_path_factory):
+    """The real site under gunicorn whose database is unreachable (a closed port): base URL.
+
+    No mocks: the server tries to connect, is refused, and must answer as it would in an outage.
+    Its log is in `database_down_server.log` via the `log` attribute of the returned object.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from django.conf import settings
+
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("outage") / "gunicorn.log"
+    env = os.environ | {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{_free_port()}/clinic",
+        "CACHE_URL": "",
+        "DEBUG": "false",
+        "SECURE_HTTPS": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "",
+    }
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+            + ["--bind", f"127.0.0.1:{port}", "--workers", "1", "clinic.wsgi"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/static/css/site.css", timeout=5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    class Server(str):
+        pass
+
+    server = Server(url)
+    server.log = log_path
+    yield server
+    process.terminate()
+    process.wait(timeout=30)

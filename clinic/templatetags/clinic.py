@@ -23,7 +23,7 @@ def jsonld(data):
     )
 
 
-def practice_schema(practice, request=None):
+def practice_schema(practice, site_url=""):
     """schema.org MedicalClinic for the practice, with the practitioner as Physician."""
     if practice is None:
         return None
@@ -45,8 +45,8 @@ def practice_schema(practice, request=None):
             "name": practice.practitioner_display_name,
         },
     }
-    if request is not None:
-        clinic["url"] = request.build_absolute_uri("/")
+    if site_url:
+        clinic["url"] = f"{site_url}/"
     if practice.email:
         clinic["email"] = practice.email
     hours = [
@@ -65,4 +65,4 @@ def practice_schema(practice, request=None):
 
 @register.simple_tag(takes_context=True)
 def practice_jsonld(context):
-    return jsonld(practice_schema(context.get("practice"), context.get("request")))
+    return jsonld(practice_schema(context.get("practice"), context.get("site_url", "")))
