@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,7 +27,6 @@ from .models import (
     RequestStatus,
     StatusChange,
     Visit,
-    one_business_day_before,
 )
 from .services import release_from_spam
 from .workflow import (
@@ -389,11 +388,7 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     def received(self, obj):
         when = timezone.localtime(obj.created_at)
         age = timesince(obj.created_at).split(",")[0]
-        if (
-            obj.status == RequestStatus.NEW
-            and not obj.is_spam
-            and obj.created_at < self._overdue_cutoff
-        ):
+        if getattr(obj, "is_overdue", False):
             return format_html(
                 '{} <span class="frontdesk-overdue">(<strong>{} ago, overdue</strong>)</span>',
                 f"{when:%b %-d, %-I:%M %p}",
@@ -401,10 +396,9 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
             )
         return f"{when:%b %-d, %-I:%M %p} ({age} ago)"
 
-    def changelist_view(self, request, extra_context=None):
-        # Computed once per page, not once per row.
-        self._overdue_cutoff = one_business_day_before(timezone.now())
-        return super().changelist_view(request, extra_context)
+    def get_queryset(self, request):
+        overdue = self.model.objects.overdue().filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(is_overdue=Exists(overdue))
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(

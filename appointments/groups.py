@@ -56,9 +56,10 @@ def create_missing_groups(apps, *, refresh_permissions=False):
             group.permissions.set(group_permissions(Permission, spec))
 
 
-def create_groups_after_migrate(sender, apps=None, **kwargs):
+def create_groups_after_migrate(sender, apps=None, using="default", **kwargs):
     if apps is None:
-        return
+        # `flush` sends post_migrate without the migration state: use the real models.
+        from django.apps import apps
     try:
         apps.get_model("auth", "Group")
     except LookupError:

@@ -33,11 +33,10 @@ def deliver_notification(notification_id: int) -> bool:
 
 @task()
 def sweep_outbox() -> int:
-    """Deliver all due notifications, then schedule the next sweep."""
-    try:
-        return outbox.deliver_due()
-    finally:
-        schedule_sweep()
+    """Schedule the next sweep, then deliver all due notifications."""
+    # Next sweep first: if this worker dies mid-sweep, the chain of sweeps still goes on.
+    schedule_sweep()
+    return outbox.deliver_due()
 
 
 def enqueue_delivery(
