@@ -134,9 +134,10 @@ def edit_article(slug):
     Article = apps.get_model("education", "Article")
     article = Article.objects.get(slug=slug)
     marker = f"edited {time.time_ns()}"
+    old_title = article.title
     article.title = f"{article.title.split(' (edited')[0]} ({marker})"
     article.save()
-    return {"marker": marker}
+    return {"marker": marker, "old_title": old_title}
 
 
 def schedule_article(seconds):
