@@ -361,6 +361,10 @@ def gunicorn_worker_killed(stack, table):
     locker = psycopg2.connect(
         host="127.0.0.1", port=PG_PORT, user="postgres", dbname=DB_NAME
     )
+    watcher = psycopg2.connect(
+        host="127.0.0.1", port=PG_PORT, user="postgres", dbname=DB_NAME
+    )
+    watcher.autocommit = True
     try:
         with locker.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
@@ -373,10 +377,12 @@ def gunicorn_worker_killed(stack, table):
         victim = None
         deadline = time.monotonic() + 10
         while victim is None and time.monotonic() < deadline and poster.is_alive():
-            with locker.cursor() as cursor:
+            # From another connection: inside the locker's transaction pg_stat_activity would
+            # keep showing the snapshot taken at its first read.
+            with watcher.cursor() as cursor:
                 cursor.execute(
                     "SELECT client_port FROM pg_stat_activity "
-                    "WHERE datname = %s AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+                    "WHERE datname = %s AND wait_event_type = 'Lock'",
                     [DB_NAME],
                 )
                 ports = [row[0] for row in cursor.fetchall()]
@@ -389,13 +395,15 @@ def gunicorn_worker_killed(stack, table):
             poster.join(30)
             return (
                 None,
-                f"the submission never waited on {table} (status {first.status})",
+                f"the submission never waited on {table} "
+                f"(status {first.status}, error {first.error or None})",
             )
         os.kill(victim, signal.SIGKILL)
         poster.join(30)
     finally:
         locker.rollback()
         locker.close()
+        watcher.close()
     patient.close()
     committed_before_retry = stack.requests_for_tokens([token])[token]
     retry = load.Submission(data=data)

@@ -120,7 +120,7 @@ class Stack:
 
     def clean_up_after_a_killed_run(self):
         """Stop what an earlier run left behind if it was killed before it could clean up."""
-        for pidfile in OUT.glob("*.pid"):
+        for pidfile in OUT.glob(f"*.{PG_PORT}.pid"):
             with contextlib.suppress(ValueError, OSError):
                 pid = int(pidfile.read_text())
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -161,11 +161,11 @@ class Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        (OUT / f"{name}.pid").write_text(str(self.processes[name].pid))
+        (OUT / f"{name}.{PG_PORT}.pid").write_text(str(self.processes[name].pid))
         return self.processes[name]
 
     def stop(self, name, sig=signal.SIGTERM, timeout=15):
-        (OUT / f"{name}.pid").unlink(missing_ok=True)
+        (OUT / f"{name}.{PG_PORT}.pid").unlink(missing_ok=True)
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
