@@ -243,7 +243,7 @@ def main():
             )
         if has_form:
             log(f"Request submission: {CONNECTIONS} patients, {SECONDS}s of POSTs")
-            run, seconds = submissions(CONNECTIONS, SECONDS, prefetch=SECONDS * 25)
+            run, seconds = submissions(CONNECTIONS, SECONDS, prefetch=SECONDS * 4)
             statuses = run.statuses()
             result = paired(
                 {

@@ -26,8 +26,10 @@ HREF_RE = re.compile(r'href="([^"]+)"')
 SCRIPT_RE = re.compile(r"<script(?![^>]*application/ld\+json)[^>]*>", re.IGNORECASE)
 
 
-UUID_VALUE_RE = re.compile(
+# One-time form tokens: a hidden UUID, or a hidden field named like a token or stamp.
+FORM_TOKEN_RE = re.compile(
     r'type="hidden"[^>]*value="([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"'
+    r'|type="hidden" name="[^"]*(?:token|stamp)[^"]*" value="([^"]+)"'
 )
 
 
@@ -36,7 +38,7 @@ def private_values(html):
     return {
         "nonce": NONCE_RE.findall(html),
         "csrf": CSRF_RE.findall(html),
-        "form token": UUID_VALUE_RE.findall(html),
+        "form token": [a or b for a, b in FORM_TOKEN_RE.findall(html) if a or b],
     }
 
 
