@@ -35,9 +35,20 @@ def deliver_notification(notification_id: int) -> bool:
 def sweep_outbox() -> int:
     """Deliver all due notifications, then schedule the next sweep."""
     try:
+        _queue_due_reminders()
         return outbox.deliver_due()
     finally:
         schedule_sweep()
+
+
+def _queue_due_reminders() -> None:
+    # Visit reminders ride on the sweep too, so a lost reminder job cannot lose a reminder.
+    from .workflow import queue_due_reminders
+
+    try:
+        queue_due_reminders()
+    except Exception:
+        logger.exception("Could not queue visit reminders")
 
 
 def enqueue_delivery(
