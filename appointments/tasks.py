@@ -33,12 +33,11 @@ def deliver_notification(notification_id: int) -> bool:
 
 @task()
 def sweep_outbox() -> int:
-    """Deliver all due notifications, then schedule the next sweep."""
-    try:
-        _queue_due_reminders()
-        return outbox.deliver_due()
-    finally:
-        schedule_sweep()
+    """Schedule the next sweep, then deliver all due notifications."""
+    # Next sweep first: if this worker dies mid-sweep, the chain of sweeps still goes on.
+    schedule_sweep()
+    _queue_due_reminders()
+    return outbox.deliver_due()
 
 
 def _queue_due_reminders() -> None:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -96,11 +97,14 @@ class SubmissionFormView(FormView):
         token = form.cleaned_data["submission_token"]
         submission = self.model.objects.filter(submission_token=token).first()
         if submission is None:
-            # Only new submissions count towards the limit; a retry of a sent form does not.
+            # Each form (token) counts once towards the limit, however often it is posted:
+            # concurrent retries of one form are one request, not twenty.
+            first_post = cache.add(f"appointments:token:{token}", 1, 3600)
             if is_rate_limited(
                 self.request,
                 group=self.rate_limit_group,
                 rate=settings.REQUEST_RATE_LIMIT,
+                increment=first_post,
             ):
                 return too_many_requests(self.request)
             submission, _ = self.submit(
