@@ -92,6 +92,8 @@ def test_error_state_focuses_the_summary_and_keeps_what_was_typed(
     page.click("button[type=submit]")
     page.wait_for_selector(".error-summary")
 
+    # Chromium applies autofocus just after the page renders: wait for it, then check.
+    page.wait_for_function("document.activeElement.id === 'error-summary'")
     assert page.evaluate("document.activeElement.id") == "error-summary"
     assert page.title().startswith("Error: ")
     links = page.locator(".error-summary a")
