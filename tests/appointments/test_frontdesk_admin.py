@@ -259,8 +259,10 @@ def test_audit_trail_is_read_only_even_for_superusers(admin_client):
         ),
         (
             "Editors",
-            set(),
+            {"education.add_article", "education.change_article"},
             {
+                "education.delete_article",
+                "education.change_historicalarticle",
                 "appointments.view_appointmentrequest",
                 "appointments.delete_appointmentrequest",
                 "auth.change_user",
@@ -443,3 +445,51 @@ def test_failed_emails_show_on_the_dashboard(desk):
     body = client.get(reverse("admin:index")).content.decode()
 
     assert "1 email failed, 0 waiting over 15 minutes" in body
+
+
+def test_request_list_queries_do_not_grow_with_the_rows(desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, client = desk
+    url = reverse(CHANGELIST)
+
+    def queries_for_list():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    make_appointment_request()
+    few = queries_for_list()
+    for _ in range(30):
+        make_appointment_request()
+    assert queries_for_list() == few
+
+
+def test_far_future_dates_get_a_message_not_an_error(desk):
+    _, client = desk
+    practitioner = make_practitioner()
+    appointment_request = make_appointment_request()
+
+    response = schedule(
+        client,
+        appointment_request,
+        practitioner=practitioner.pk,
+        date="9999-12-31",
+        time="23:30",
+        duration="90",
+    )
+    schedule_page = client.get(
+        reverse("admin:appointments_visit_schedule"),
+        {"date": "9999-12-31", "span": "week"},
+    )
+
+    assert response.context["form"].errors == {
+        "date": ["Choose a date within the next two years."]
+    }
+    assert "Choose a date between 2000 and 2999. Showing today instead." in (
+        schedule_page.content.decode()
+    )
+    assert schedule_page.context["days"][0][
+        0
+    ] == timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday())
