@@ -29,7 +29,7 @@ SCRIPT_RE = re.compile(r"<script(?![^>]*application/ld\+json)[^>]*>", re.IGNOREC
 # One-time form tokens: a hidden UUID, or a hidden field named like a token or stamp.
 FORM_TOKEN_RE = re.compile(
     r'type="hidden"[^>]*value="([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"'
-    r'|type="hidden" name="[^"]*(?:token|stamp)[^"]*" value="([^"]+)"'
+    r'|type="hidden" name="(?!csrfmiddlewaretoken)[^"]*(?:token|stamp)[^"]*" value="([^"]+)"'
 )
 
 
