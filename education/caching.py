@@ -81,10 +81,10 @@ def current_state():
     return state
 
 
-def _timeout(state):
+def _timeout(state, longest=PAGE_TIMEOUT):
     if state["next_publish"]:
-        return max(1, min(PAGE_TIMEOUT, math.ceil(state["next_publish"] - time.time())))
-    return PAGE_TIMEOUT
+        return max(1, min(longest, math.ceil(state["next_publish"] - time.time())))
+    return longest
 
 
 def _is_shareable(request, response):
@@ -99,18 +99,26 @@ def _is_shareable(request, response):
     )
 
 
-def cache_public_page(view):
-    """Let PublicPageCacheMiddleware share this view's pages between visitors."""
+def cache_public_page(view=None, *, timeout=PAGE_TIMEOUT):
+    """Let PublicPageCacheMiddleware share this view's pages between visitors.
 
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response = response.render()
-        response.is_public_page = _is_shareable(request, response)
-        return response
+    `timeout` bounds how long an unchanged page is kept (pages are invalidated on any edit
+    regardless); keep it short for pages with endless URLs, such as search results.
+    """
 
-    return wrapped
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            response.is_public_page = _is_shareable(request, response)
+            response.public_page_timeout = timeout
+            return response
+
+        return wrapped
+
+    return decorator if view is None else decorator(view)
 
 
 class _LocalPages:
@@ -215,7 +223,7 @@ class PublicPageCacheMiddleware:
                     if response.has_header(header)
                 },
             }
-            cache.set(page_key, page, _timeout(state))
+            cache.set(page_key, page, _timeout(state, response.public_page_timeout))
             local_pages.put(page_key, page)
             response["X-Cache"] = "miss"
         response["ETag"] = etag
