@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.templatetags.static import static
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -74,7 +74,11 @@ def current_state():
     state = cache.get(STATE_KEY)
     if not _fresh(state):
         # First use, eviction, or a scheduled article has just gone live.
-        state = _new_state()
+        try:
+            state = _new_state()
+        except DatabaseError:
+            # The view will meet the outage too and answer it (503); nothing to cache.
+            return None
         cache.set(STATE_KEY, state, None)
         if cache.get(STATE_KEY) is None:
             return None
