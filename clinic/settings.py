@@ -46,6 +46,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Cached public education pages are answered here, before sessions and authentication run;
+    # the headers above still apply to them.
+    "education.caching.PublicPageCacheMiddleware",
     # WhiteNoise serves static files before sessions or the database are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A database outage answers 503 with Retry-After instead of a 500.

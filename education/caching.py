@@ -1,20 +1,22 @@
 """Rendered public education pages in the shared cache, invalidated by a generation, not by expiry.
 
 Every staff change to what these pages show (articles, references, topics, symptoms, the practice
-record) bumps one generation number; page keys and ETags include it, so the very next request
+record) bumps one generation number; cached pages and ETags carry it, so the very next request
 renders afresh. The state also records when the next scheduled article goes live: cached pages
 never outlive that moment, so a scheduled article appears on time, cache or not.
 
-Only pages without per-visitor content are stored: a response that used a CSRF token, set a
-cookie or used the CSP nonce is served but never cached.
+Views opt in with @cache_public_page, which marks a response as shareable only if it holds no
+per-visitor content (no CSRF token, no CSP nonce, no cookie). PublicPageCacheMiddleware, placed
+right after the security and CSP middleware, stores marked pages and serves them back before
+sessions, authentication and the rest of the stack run: a cache hit is one Redis round trip.
 """
 
+import functools
 import hashlib
 import math
 import time
-from functools import wraps
+from collections import OrderedDict
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
@@ -22,10 +24,16 @@ from django.templatetags.static import static
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.functional import empty
 
+from clinic.cache import REDIS_DOWN
+
 STATE_KEY = "education:pages:state"
 PAGE_TIMEOUT = 24 * 3600
+CACHED_PREFIX = "/education/"
+# Response headers kept with a cached page; cookies and Vary never are.
+KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Frame-Options", "X-Robots-Tag")
 
 
+@functools.cache
 def _deployment_tag():
     # Hashed static names change with each deploy's CSS, so old pages never point at gone files.
     return hashlib.sha1(
@@ -33,7 +41,7 @@ def _deployment_tag():
     ).hexdigest()[:8]
 
 
-def _new_state(now):
+def _new_state():
     from .models import Article
 
     next_publish = Article.objects.next_scheduled_publish_at()
@@ -47,7 +55,7 @@ def bump_generation():
     """Make every cached education page stale; called on any change to what they show."""
 
     def bump():
-        cache.set(STATE_KEY, _new_state(time.time()), None)
+        cache.set(STATE_KEY, _new_state(), None)
 
     bump()
     # Again once committed: a page rendered from the old rows between save and commit must not
@@ -55,13 +63,18 @@ def bump_generation():
     transaction.on_commit(bump)
 
 
+def _fresh(state):
+    return state is not None and not (
+        state["next_publish"] and state["next_publish"] <= time.time()
+    )
+
+
 def current_state():
     """The cache state, or None while the cache is unreachable (then nothing is cached)."""
-    now = time.time()
     state = cache.get(STATE_KEY)
-    if state is None or (state["next_publish"] and state["next_publish"] <= now):
+    if not _fresh(state):
         # First use, eviction, or a scheduled article has just gone live.
-        state = _new_state(now)
+        state = _new_state()
         cache.set(STATE_KEY, state, None)
         if cache.get(STATE_KEY) is None:
             return None
@@ -83,46 +96,129 @@ def _is_shareable(request, response):
         and not response.cookies
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         and not nonce_used
-        and not response.has_header("Vary")
     )
 
 
 def cache_public_page(view):
-    @wraps(view)
+    """Let PublicPageCacheMiddleware share this view's pages between visitors."""
+
+    @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
-        state = current_state()
-        if state is None:
-            return view(request, *args, **kwargs)
-        url = request.build_absolute_uri()
-        digest = hashlib.sha1(
-            f"{_deployment_tag()}:{settings.DEBUG}:{url}".encode()
-        ).hexdigest()
-        etag = f'"{state["generation"]}-{digest[:12]}"'
-        not_modified = get_conditional_response(request, etag=etag)
-        if not_modified is not None:
-            return not_modified
-        key = f"education:page:{state['generation']}:{digest}"
-        cached = cache.get(key)
-        if cached is not None:
-            response = HttpResponse(cached["content"], content_type=cached["type"])
-            response["X-Cache"] = "hit"
-        else:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
-            if not _is_shareable(request, response):
-                return response
-            cache.set(
-                key,
-                {"content": response.content, "type": response["Content-Type"]},
-                _timeout(state),
-            )
-            response["X-Cache"] = "miss"
-        response["ETag"] = etag
-        # Browsers keep the page but ask again each time, so a staff edit shows at once (304 if not).
-        patch_cache_control(response, no_cache=True, public=True)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()
+        response.is_public_page = _is_shareable(request, response)
         return response
 
     return wrapped
+
+
+class _LocalPages:
+    """This process's copies of cached pages, so a hit reads a few bytes from Redis, not the page.
+
+    Bounded by total size; Redis keeps the shared copy every worker can start from.
+    """
+
+    max_bytes = 16 * 1024 * 1024
+
+    def __init__(self):
+        self.pages = OrderedDict()
+        self.bytes = 0
+
+    def get(self, key, generation):
+        page = self.pages.get(key)
+        if page is None or page["generation"] != generation:
+            return None
+        self.pages.move_to_end(key)
+        return page
+
+    def put(self, key, page):
+        if key in self.pages:
+            self.bytes -= len(self.pages.pop(key)["content"])
+        self.pages[key] = page
+        self.bytes += len(page["content"])
+        while self.bytes > self.max_bytes and self.pages:
+            self.bytes -= len(self.pages.popitem(last=False)[1]["content"])
+
+
+local_pages = _LocalPages()
+
+
+@functools.cache
+def _redis_client(backend_client):
+    return backend_client.get_client()
+
+
+def _read_state():
+    """The state in one small Redis read.
+
+    Django's RedisCache builds a new redis client (and its ~170 response callbacks) for every
+    call, which costs as much as the read itself; the hot path keeps one per process instead.
+    """
+    backend_client = getattr(cache, "_cache", None)
+    if not hasattr(backend_client, "get_client"):
+        return cache.get(STATE_KEY)
+    try:
+        raw = _redis_client(backend_client).get(cache.make_and_validate_key(STATE_KEY))
+    except REDIS_DOWN:
+        return None
+    return None if raw is None else backend_client._serializer.loads(raw)
+
+
+class PublicPageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(
+            CACHED_PREFIX
+        ):
+            return self.get_response(request)
+        digest = hashlib.sha1(
+            f"{_deployment_tag()}:{request.build_absolute_uri()}".encode()
+        ).hexdigest()
+        page_key = f"education:page:{digest}"
+        state = _read_state()
+        if not _fresh(state):
+            state = current_state()
+            if state is None:
+                return self.get_response(request)
+        generation = state["generation"]
+        etag = f'"{generation}-{digest[:12]}"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            return not_modified
+        page = local_pages.get(page_key, generation)
+        if page is None:
+            page = cache.get(page_key)
+            if page is not None and page["generation"] == generation:
+                local_pages.put(page_key, page)
+            else:
+                page = None
+        if page is not None:
+            response = HttpResponse(page["content"])
+            for header, value in page["headers"].items():
+                response[header] = value
+            response["X-Cache"] = "hit"
+        else:
+            response = self.get_response(request)
+            if not getattr(response, "is_public_page", False):
+                return response
+            page = {
+                # The generation read before rendering: if staff saved meanwhile, the next
+                # request sees a newer one and renders again.
+                "generation": generation,
+                "content": response.content,
+                "headers": {
+                    header: response[header]
+                    for header in KEPT_HEADERS
+                    if response.has_header(header)
+                },
+            }
+            cache.set(page_key, page, _timeout(state))
+            local_pages.put(page_key, page)
+            response["X-Cache"] = "miss"
+        response["ETag"] = etag
+        # Browsers keep the page but ask each time: a staff edit shows at once, a 304 otherwise.
+        patch_cache_control(response, no_cache=True, public=True)
+        return response

@@ -7,7 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import F, Func, Prefetch, Q, Value
+from django.db.models import Count, F, Func, Prefetch, Q, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -112,43 +112,59 @@ def article_preview(request, pk):
     return response
 
 
-def _published_by_topic():
-    newest_review_first = Article.objects.published().order_by(
+ARTICLES_PER_TOPIC_ON_LIST = 8
+ARTICLES_PER_TOPIC_PAGE = 20
+
+
+def _newest_review_first():
+    return Article.objects.published().order_by(
         F("last_reviewed_on").desc(nulls_last=True), "-publish_at", "title"
-    )
-    return newest_review_first, Prefetch(
-        "articles", queryset=newest_review_first, to_attr="live_articles"
     )
 
 
 @cache_public_page
 def article_list(request):
-    articles, prefetch = _published_by_topic()
-    topics = [
-        topic
-        for topic in Topic.objects.prefetch_related(prefetch)
-        if topic.live_articles
-    ]
-    untopical = list(articles.filter(topics=None))
+    # Each topic shows its newest-reviewed articles and links to the rest, so the page stays
+    # small however many articles staff write.
+    live = Q(articles__in=Article.objects.published())
+    topics = (
+        Topic.objects.annotate(live_count=Count("articles", filter=live))
+        .filter(live_count__gt=0)
+        .order_by("name")
+        .prefetch_related(
+            Prefetch(
+                "articles",
+                queryset=_newest_review_first()[:ARTICLES_PER_TOPIC_ON_LIST],
+                to_attr="live_articles",
+            )
+        )
+    )
     return render(
         request,
         "education/article_list.html",
-        {"topics": topics, "other_articles": untopical},
+        {
+            "topics": topics,
+            "other_articles": list(_newest_review_first().filter(topics=None)),
+        },
     )
 
 
 @cache_public_page
 def topic_detail(request, slug):
-    articles, prefetch = _published_by_topic()
-    topic = get_object_or_404(Topic.objects.prefetch_related(prefetch), slug=slug)
-    return render(request, "education/topic_detail.html", {"topic": topic})
+    topic = get_object_or_404(Topic, slug=slug)
+    paginator = Paginator(
+        _newest_review_first().filter(topics=topic), ARTICLES_PER_TOPIC_PAGE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request, "education/topic_detail.html", {"topic": topic, "page": page}
+    )
 
 
 @cache_public_page
 def symptom_list(request):
-    articles, _ = _published_by_topic()
     symptoms = Symptom.objects.prefetch_related(
-        Prefetch("articles", queryset=articles, to_attr="live_articles")
+        Prefetch("articles", queryset=_newest_review_first(), to_attr="live_articles")
     )
     return render(request, "education/symptom_list.html", {"symptoms": symptoms})
 

@@ -99,7 +99,26 @@ def test_cached_pages_carry_no_nonce_or_csrf_token_and_keep_the_csp_header(
     assert hit["X-Cache"] == "hit"
     assert "nonce" not in html and "csrfmiddlewaretoken" not in html
     assert "default-src 'self'" in hit["Content-Security-Policy"]
+    assert (hit["X-Frame-Options"], hit["Content-Type"]) == (
+        "DENY",
+        "text/html; charset=utf-8",
+    )
     assert "csrftoken" not in hit.cookies
+
+
+def test_a_signed_in_staff_members_visit_never_hands_their_session_to_patients(
+    admin_client, client, practice, settings
+):
+    article = make_article()
+    staff_visit = get(admin_client, article)
+    assert staff_visit["X-Cache"] == "miss"
+    assert (
+        settings.SESSION_COOKIE_NAME in staff_visit.cookies
+    )  # refreshed every request
+    patient_visit = get(client, article)
+    assert patient_visit["X-Cache"] == "hit"
+    assert patient_visit.content == staff_visit.content
+    assert dict(patient_visit.cookies) == {}
 
 
 def _article_with(n):

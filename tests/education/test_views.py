@@ -320,3 +320,32 @@ def test_article_image_is_served_as_webp_renditions_with_its_description(
     assert 'width="960" height="640"' in img
     assert 'alt="Nerve synapses lighting up"' in img
     assert all((tmp_path / url.removeprefix("/media/")).exists() for url, _ in sources)
+
+
+def test_article_list_shows_a_few_per_topic_and_links_to_the_rest(client, practice):
+    topic = make_topic(name="Nerve pain", slug="nerve-pain")
+    for day in range(1, 11):
+        make_article(
+            title=f"Reviewed on day {day:02}",
+            topics=[topic],
+            last_reviewed_on=datetime.date(2026, 1, day),
+        )
+    main = main_of(client.get(reverse("education:article_list")))
+    titles = re.findall(r'<li><a href="/education/[^"]+/">([^<]+)</a>', main)
+    assert titles == [f"Reviewed on day {day:02}" for day in range(10, 2, -1)]
+    assert (
+        '<a href="/education/topics/nerve-pain/">All 10 articles on Nerve pain</a>'
+        in main
+    )
+
+
+def test_topic_page_is_paginated(client, practice):
+    topic = make_topic(name="Nerve pain", slug="nerve-pain")
+    for number in range(22):
+        make_article(title=f"Article {number:02}", topics=[topic])
+    url = reverse("education:topic_detail", args=["nerve-pain"])
+    first = re.findall(r'<li><a href="/education/[^"]+/">', main_of(client.get(url)))
+    second = main_of(client.get(url, {"page": "2"}))
+    assert len(first) == 20
+    assert len(re.findall(r'<li><a href="/education/[^"]+/">', second)) == 2
+    assert "Page 2 of 2" in second and 'rel="prev"' in second
