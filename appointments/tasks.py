@@ -36,7 +36,18 @@ def sweep_outbox() -> int:
     """Schedule the next sweep, then deliver all due notifications."""
     # Next sweep first: if this worker dies mid-sweep, the chain of sweeps still goes on.
     schedule_sweep()
+    _queue_due_reminders()
     return outbox.deliver_due()
+
+
+def _queue_due_reminders() -> None:
+    # Visit reminders ride on the sweep too, so a lost reminder job cannot lose a reminder.
+    from .workflow import queue_due_reminders
+
+    try:
+        queue_due_reminders()
+    except Exception:
+        logger.exception("Could not queue visit reminders")
 
 
 def enqueue_delivery(

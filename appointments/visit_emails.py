@@ -55,7 +55,7 @@ def render_visit_confirmation(notification: Notification) -> EmailMessage:
 def render_visit_reminder(notification: Notification) -> EmailMessage:
     context = _context(notification)
     return _email(
-        f"Reminder: your visit tomorrow ({context['reference']})",
+        f"Reminder of your visit ({context['reference']})",
         "visit_reminder",
         context,
     )

@@ -207,7 +207,15 @@ AUTHENTICATION_BACKENDS = [
 ]
 # A hard-to-guess admin path keeps most password-guessing bots away (robots.txt never names it).
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
-OTP_TOTP_ISSUER = "clinic.admin_site.totp_issuer"
+
+
+# The label the authenticator app shows: the practice's name, from its record (so a callable).
+def OTP_TOTP_ISSUER(device):
+    from clinic.admin_site import totp_issuer
+
+    return totp_issuer(device)
+
+
 # 5 failed sign-ins for one username from one address lock that pair for 15 minutes (HTTP 429).
 # Attempts live in the database, not the cache: the cache fails open when Redis is down, which
 # would silently lift the lock; the database is shared by every worker and visible to staff in

@@ -259,8 +259,10 @@ def test_audit_trail_is_read_only_even_for_superusers(admin_client):
         ),
         (
             "Editors",
-            set(),
+            {"education.add_article", "education.change_article"},
             {
+                "education.delete_article",
+                "education.change_historicalarticle",
                 "appointments.view_appointmentrequest",
                 "appointments.delete_appointmentrequest",
                 "auth.change_user",

@@ -171,9 +171,27 @@ def test_reminder_job_run_twice_sends_one_reminder(practice, mailoutbox, setting
 
     assert deliver(mailoutbox) == [email]
     assert email.subject == (
-        f"Reminder: your visit tomorrow ({visit.appointment_request.reference})"
+        f"Reminder of your visit ({visit.appointment_request.reference})"
     )
     assert "/appointments/visits/cancel/" in email.body
+
+
+def test_the_outbox_sweep_also_sends_due_reminders_once(practice, mailoutbox):
+    from appointments.tasks import sweep_outbox
+
+    now = timezone.now()
+    visit = make_visit(
+        starts_at=now + datetime.timedelta(hours=12),
+        created_at=now - datetime.timedelta(days=5),
+    )
+
+    assert (sweep_outbox.call(), sweep_outbox.call()) == (1, 0)
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        (
+            ["jane@example.com"],
+            f"Reminder of your visit ({visit.appointment_request.reference})",
+        )
+    ]
 
 
 def cancel_link(email):

@@ -60,11 +60,10 @@ def test_front_desk_signs_in_with_a_code_and_schedules_a_new_request(
         timezone.localtime(visit.starts_at).time(),
         visit.practitioner,
     ) == (day, datetime.time(14, 30), practitioner)
-    assert list(
-        Notification.objects.filter(kind="visit_confirmation").values_list(
-            "recipient", "status"
-        )
-    ) == [("jane@example.com", "pending")]
+    [confirmation] = Notification.objects.filter(kind="visit_confirmation")
+    # Queued in the outbox; a worker left running by other tests may already have sent it.
+    assert (confirmation.recipient, confirmation.visit) == ("jane@example.com", visit)
+    assert confirmation.status in {"pending", "sending", "sent"}
     assert_accessible(page)
 
 

@@ -247,7 +247,7 @@ def test_admin_lives_at_the_configured_path_which_robots_txt_never_names(
     assert "back-office" not in client.get(reverse("robots_txt")).content.decode()
 
 
-def test_add_totp_device_command_prints_a_qr_code_that_signs_in(client):
+def test_add_totp_device_command_prints_a_qr_code_that_signs_in(client, practice):
     user = make_staff_user(is_superuser=True)
     out = io.StringIO()
 
@@ -257,6 +257,10 @@ def test_add_totp_device_command_prints_a_qr_code_that_signs_in(client):
     output = out.getvalue()
     assert device.confirmed is True
     assert f"otpauth URI: {device.config_url}" in output
+    # The phone's app labels the code with the practice's name.
+    assert device.config_url.startswith(
+        f"otpauth://totp/Dr.%20Jeffrey%20I.%20Kennis%2C%20D.C.%20staff%3A{user.username}?"
+    )
     assert "█" in output or "▀" in output
     response = sign_in(client, user, code=totp_code(device))
     assert response.url == reverse("admin:index")
