@@ -13,9 +13,11 @@ export DEBUG ?= true
 export ALLOWED_HOSTS ?= 127.0.0.1,localhost,testserver
 export SECURE_HTTPS ?= false
 export EMAIL_URL ?= consolemail://
-export SITE_URL ?= http://127.0.0.1:8000
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test venv services db seed lint format bench faults clean
+.PHONY: run test venv tools services db seed manage lint format bench faults clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || "$$(bin/find-python)" -m venv $(VENV)
@@ -24,12 +26,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 # The Nu HTML Checker for the browser tests (needs Java); install scripts off, nothing downloaded
-# beyond the pinned package.
+# beyond the pinned package. Only the tests need it, so `make run` works without Node.
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The tests need npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-venv: $(VENV)/.installed node_modules/.installed
+venv: $(VENV)/.installed
+
+tools: node_modules/.installed
 
 services:
 	@bin/ensure-services
@@ -42,15 +47,19 @@ seed: db
 	$(PY) manage.py load_seed
 
 run: seed
-	@echo "Serving the site at http://127.0.0.1:8000/ (Ctrl-C stops it)"
+	@echo "Serving the site at http://127.0.0.1:$(PORT)/ with the background worker (Ctrl-C stops both)"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py db_worker & \
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: export CACHE_KEY_PREFIX ?= test-$(notdir $(CURDIR))
-test: venv services
+test: venv tools services
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Any management command with the same development settings, e.g. make manage ARGS=createsuperuser
+manage: venv
+	$(PY) manage.py $(ARGS)
 
 lint: venv
 	$(PY) -m ruff format --check .

@@ -1,3 +1,5 @@
+import contextlib
+
 import pytest
 from django.test import Client, override_settings
 
@@ -62,57 +64,72 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def database_down_server(tmp_path_factory):
-    """The real site under gunicorn whose database is unreachable (a closed port): base URL.
+class GunicornServer(str):
+    """The base URL of a gunicorn running the site; `.log` is the path of its output."""
 
-    No mocks: the server tries to connect, is refused, and must answer as it would in an outage.
-    Its log is in `database_down_server.log` via the `log` attribute of the returned object.
-    """
+    log = None
+
+
+@contextlib.contextmanager
+def gunicorn_server(log_path, **env_overrides):
+    """Run the site under real gunicorn (our gunicorn.conf.py) with these environment changes."""
     import os
     import subprocess
     import sys
     import time
+    import urllib.error
     import urllib.request
 
     from django.conf import settings
 
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("outage") / "gunicorn.log"
     env = os.environ | {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{_free_port()}/clinic",
-        "CACHE_URL": "",
         "DEBUG": "false",
         "SECURE_HTTPS": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": "",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
             + ["--bind", f"127.0.0.1:{port}", "--workers", "1", "clinic.wsgi"],
             cwd=settings.BASE_DIR,
-            env=env,
+            env=env | env_overrides,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/static/css/site.css", timeout=5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-
-    class Server(str):
-        pass
-
-    server = Server(url)
+    server = GunicornServer(f"http://127.0.0.1:{port}")
     server.log = log_path
-    yield server
-    process.terminate()
-    process.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(server + "/healthz", timeout=5).close()
+                break
+            except urllib.error.HTTPError:
+                break  # any answer (503, 400, a redirect) means the server is up
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        f"gunicorn did not start:\n{log_path.read_text()[-3000:]}"
+                    )
+                time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def database_down_server(tmp_path_factory):
+    """The real site under gunicorn whose database is unreachable (a closed port): base URL.
+
+    No mocks: the server tries to connect, is refused, and must answer as it would in an outage.
+    """
+    with gunicorn_server(
+        tmp_path_factory.mktemp("outage") / "gunicorn.log",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{_free_port()}/clinic",
+        CACHE_URL="",
+    ) as server:
+        yield server

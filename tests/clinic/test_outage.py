@@ -48,3 +48,58 @@ def test_access_log_has_paths_but_never_query_strings(database_down_server):
     log = database_down_server.log.read_text()
     assert '"GET /visit/ HTTP/1.1" 503' in log
     assert "Jane" not in log
+
+
+def run_healthcheck(base_url, allowed_hosts):
+    import os
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    return subprocess.run(
+        [sys.executable, "bin/healthcheck"],
+        cwd=settings.BASE_DIR,
+        env=os.environ
+        | {"PORT": str(urlsplit(base_url).port), "ALLOWED_HOSTS": allowed_hosts},
+        capture_output=True,
+        timeout=30,
+    ).returncode
+
+
+def test_container_healthcheck_fails_while_the_database_is_down(database_down_server):
+    assert run_healthcheck(database_down_server, "127.0.0.1") == 1
+
+
+def test_container_healthcheck_passes_behind_https_redirect_and_public_host_name(
+    db, tmp_path
+):
+    from django.db import connection
+
+    from tests.conftest import gunicorn_server
+
+    # As in production: only the public name is allowed and plain http is redirected.
+    test_database = connection.settings_dict["NAME"]
+    with gunicorn_server(
+        tmp_path / "gunicorn.log",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{test_database}",
+        SECURE_HTTPS="true",
+        ALLOWED_HOSTS="www.example.com,example.com",
+    ) as server:
+        assert fetch_without_redirects(server + "/healthz") == (
+            301,
+            "https://www.example.com/healthz",
+        )
+        assert run_healthcheck(server, "www.example.com,example.com") == 0
+
+
+def fetch_without_redirects(url):
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("GET", parts.path, headers={"Host": "www.example.com"})
+    response = connection.getresponse()
+    return response.status, response.getheader("Location")
