@@ -137,7 +137,7 @@ def check_freshness(article_path):
     return ok, (
         f"page was cached (X-Cache: {cached or 'none'}); after a staff edit the article page "
         f"{'shows' if page_shows else 'does NOT show'} it and the list "
-        f"{('shows' if list_shows else 'does NOT show') if was_listed else '(which did not list it) need not'} "
+        f"{('shows' if list_shows else 'does NOT show') if was_listed else '(which did not list it) need not show'} "
         "it; a scheduled article answered "
         f"{before[0]} and was {'listed' if before[1] else 'unlisted'} before its time, "
         f"{after[0]} and {'listed' if after[1] else 'unlisted'} 0.5 s after it"

@@ -25,7 +25,9 @@ from bench.stack import (
     DB_NAME,
     OUT,
     PG_PORT,
+    REDIS_PORT,
     SITE_PORT,
+    SMTP_PORT,
     Stack,
     log,
 )
@@ -531,8 +533,9 @@ def main():
             f"Run `make faults` ({started_at}, {(time.monotonic() - started) / 60:.0f} minutes), on "
             "the same private stack as the benchmark. The outbox's timings are shortened for the "
             "run (lease 20 s, retry base 2 s, sweep 3 s); the worker runs under a supervisor that "
-            "restarts it when it exits, as compose's restart policy or systemd would. Machine load "
-            f"average at the start: {load_before}.",
+            "restarts it when it exits, as compose's restart policy or systemd would. Ports: "
+            f"PostgreSQL {PG_PORT}, Redis {REDIS_PORT}, gunicorn {SITE_PORT}, SMTP sink "
+            f"{SMTP_PORT}. Machine load average at the start: {load_before}.",
             "",
             *[
                 f"- **{'PASS' if ok else ('N/A' if ok is None else 'FAIL')}** {name}: {detail}"
