@@ -651,6 +651,10 @@ class VisitAdmin(admin.ModelAdmin):
         # Visits are booked from a request (“Schedule a visit”), which also confirms them.
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Nothing to edit here: a different time is a cancellation and a new booking.
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 

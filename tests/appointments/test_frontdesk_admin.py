@@ -445,3 +445,22 @@ def test_failed_emails_show_on_the_dashboard(desk):
     body = client.get(reverse("admin:index")).content.decode()
 
     assert "1 email failed, 0 waiting over 15 minutes" in body
+
+
+def test_request_list_queries_do_not_grow_with_the_rows(desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, client = desk
+    url = reverse(CHANGELIST)
+
+    def queries_for_list():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    make_appointment_request()
+    few = queries_for_list()
+    for _ in range(30):
+        make_appointment_request()
+    assert queries_for_list() == few

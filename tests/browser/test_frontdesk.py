@@ -102,6 +102,21 @@ def test_schedule_view_is_accessible_and_keyboard_usable(
     assert_accessible(page)
 
 
+def test_lockout_page_is_accessible(page, practice, browser_errors, assert_accessible):
+    browser_errors.allow(r"status of 429")
+    desk = make_front_desk_user()
+    make_totp_device(desk)
+    for _ in range(5):
+        page.goto("/admin/login/")
+        page.get_by_label("Username").fill(desk.username)
+        page.get_by_label("Password").fill("not-the-password")
+        page.get_by_role("button", name="Sign in").click()
+
+    assert page.locator("h1").inner_text() == "Sign-in paused"
+    assert "(617) 720-2329" in page.locator("#content-main").inner_text()
+    assert_accessible(page)
+
+
 def test_enrolment_and_cancel_pages_are_accessible_and_valid(
     page, practice, live_server, assert_accessible, assert_valid_html
 ):
