@@ -151,6 +151,7 @@ class NotificationAdmin(admin.ModelAdmin):
 # --- Front desk: working requests, scheduling, audit ------------------------------------------
 
 PRACTITIONERS_GROUP = "Practitioners"
+MAX_BOOKING_AHEAD = datetime.timedelta(days=2 * 366)
 
 
 def practitioners():
@@ -598,6 +599,10 @@ class ScheduleVisitForm(forms.Form):
             raise forms.ValidationError(
                 {"date": "Choose a date and time in the future."}, code="past"
             )
+        if day > timezone.localdate() + MAX_BOOKING_AHEAD:
+            raise forms.ValidationError(
+                {"date": "Choose a date within the next two years."}, code="too_far"
+            )
         cleaned_data["starts_at"] = starts_at
         cleaned_data["duration"] = datetime.timedelta(
             minutes=cleaned_data.get("duration") or 30
@@ -609,6 +614,13 @@ class SpanForm(forms.Form):
     date = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day and not datetime.date(2000, 1, 1) <= day <= datetime.date(2999, 12, 1):
+            raise forms.ValidationError("Choose a date between 2000 and 2999.")
+        return day
+
     span = forms.ChoiceField(choices=[("day", "Day"), ("week", "Week")], required=False)
 
 
@@ -671,12 +683,11 @@ class VisitAdmin(admin.ModelAdmin):
     def schedule_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = SpanForm(request.GET or None)
-        day = timezone.localdate()
-        span = "day"
-        if form.is_valid():
-            day = form.cleaned_data["date"] or day
-            span = form.cleaned_data["span"] or span
+        form = SpanForm(request.GET)
+        form.is_valid()
+        # What was valid is used; a bad date falls back to today, with the reason shown.
+        day = form.cleaned_data.get("date") or timezone.localdate()
+        span = form.cleaned_data.get("span") or "day"
         first = day - datetime.timedelta(days=day.weekday()) if span == "week" else day
         days = [
             first + datetime.timedelta(days=n)
@@ -710,6 +721,7 @@ class VisitAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "span": span,
             "form": SpanForm(initial={"date": day, "span": span}),
+            "date_errors": form.errors.get("date", []),
             "days": [(d, by_day.get(d, [])) for d in days],
             "visit_count": len(visits),
             "previous_url": f"{url}?date={(first - step):%Y-%m-%d}&span={span}",

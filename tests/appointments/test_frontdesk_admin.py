@@ -464,3 +464,32 @@ def test_request_list_queries_do_not_grow_with_the_rows(desk):
     for _ in range(30):
         make_appointment_request()
     assert queries_for_list() == few
+
+
+def test_far_future_dates_get_a_message_not_an_error(desk):
+    _, client = desk
+    practitioner = make_practitioner()
+    appointment_request = make_appointment_request()
+
+    response = schedule(
+        client,
+        appointment_request,
+        practitioner=practitioner.pk,
+        date="9999-12-31",
+        time="23:30",
+        duration="90",
+    )
+    schedule_page = client.get(
+        reverse("admin:appointments_visit_schedule"),
+        {"date": "9999-12-31", "span": "week"},
+    )
+
+    assert response.context["form"].errors == {
+        "date": ["Choose a date within the next two years."]
+    }
+    assert "Choose a date between 2000 and 2999. Showing today instead." in (
+        schedule_page.content.decode()
+    )
+    assert schedule_page.context["days"][0][
+        0
+    ] == timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday())
