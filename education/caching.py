@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.templatetags.static import static
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -74,17 +74,21 @@ def current_state():
     state = cache.get(STATE_KEY)
     if not _fresh(state):
         # First use, eviction, or a scheduled article has just gone live.
-        state = _new_state()
+        try:
+            state = _new_state()
+        except DatabaseError:
+            # The view will meet the outage too and answer it (503); nothing to cache.
+            return None
         cache.set(STATE_KEY, state, None)
         if cache.get(STATE_KEY) is None:
             return None
     return state
 
 
-def _timeout(state):
+def _timeout(state, longest=PAGE_TIMEOUT):
     if state["next_publish"]:
-        return max(1, min(PAGE_TIMEOUT, math.ceil(state["next_publish"] - time.time())))
-    return PAGE_TIMEOUT
+        return max(1, min(longest, math.ceil(state["next_publish"] - time.time())))
+    return longest
 
 
 def _is_shareable(request, response):
@@ -99,18 +103,26 @@ def _is_shareable(request, response):
     )
 
 
-def cache_public_page(view):
-    """Let PublicPageCacheMiddleware share this view's pages between visitors."""
+def cache_public_page(view=None, *, timeout=PAGE_TIMEOUT):
+    """Let PublicPageCacheMiddleware share this view's pages between visitors.
 
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response = response.render()
-        response.is_public_page = _is_shareable(request, response)
-        return response
+    `timeout` bounds how long an unchanged page is kept (pages are invalidated on any edit
+    regardless); keep it short for pages with endless URLs, such as search results.
+    """
 
-    return wrapped
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            response.is_public_page = _is_shareable(request, response)
+            response.public_page_timeout = timeout
+            return response
+
+        return wrapped
+
+    return decorator if view is None else decorator(view)
 
 
 class _LocalPages:
@@ -215,7 +227,7 @@ class PublicPageCacheMiddleware:
                     if response.has_header(header)
                 },
             }
-            cache.set(page_key, page, _timeout(state))
+            cache.set(page_key, page, _timeout(state, response.public_page_timeout))
             local_pages.put(page_key, page)
             response["X-Cache"] = "miss"
         response["ETag"] = etag

@@ -179,6 +179,9 @@ def _search_terms(raw):
     return re.findall(r"[^\W_]+", raw.lower())[:MAX_SEARCH_TERMS]
 
 
+# Results are public and the same for everyone; repeated searches come from the cache, while the
+# short timeout keeps one-off queries from piling up in Redis.
+@cache_public_page(timeout=600)
 def search(request):
     raw = request.GET.get("q", "")[:MAX_QUERY_LENGTH].strip()
     terms = _search_terms(raw)

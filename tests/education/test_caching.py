@@ -174,3 +174,16 @@ def test_pages_are_served_uncached_while_redis_is_down(client, practice, setting
     assert (first.status_code, second.status_code) == (200, 200)
     assert "Burning feet" in second.content.decode()
     assert "X-Cache" not in second and "ETag" not in second
+
+
+def test_search_results_are_cached_and_refreshed_by_edits(client, practice):
+    article = make_article(title="Burning feet", slug="burning-feet")
+    url = "/education/search/?q=burning"
+    assert client.get(url)["X-Cache"] == "miss"
+    assert client.get(url)["X-Cache"] == "hit"
+    article.title = "Burning soles"
+    article.save()
+    response = client.get(url)
+    assert (
+        response["X-Cache"] == "miss" and "Burning soles" in response.content.decode()
+    )
