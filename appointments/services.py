@@ -4,6 +4,7 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from clinic.models import Practice
@@ -61,7 +62,10 @@ def _queue_notifications(submission: Submission) -> list[Notification]:
 def _enqueue_all(notification_ids: list[int]) -> None:
     for notification_id in notification_ids:
         enqueue_delivery(notification_id)
-    schedule_sweep()
+    # The sweep re-queues itself; checking it once a sweep interval is plenty, and spares
+    # each submission the advisory lock under load.
+    if cache.add("appointments:sweep-checked", 1, settings.OUTBOX_SWEEP_SECONDS):
+        schedule_sweep()
 
 
 def _create_once(model, *, submission_token: uuid.UUID, spam_reason: str, fields):

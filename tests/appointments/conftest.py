@@ -121,7 +121,9 @@ class SmtpSink:
         mailbox.Maildir(self.directory).clear()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: a worker left running would deliver other modules' committed
+# notifications behind their backs, and servers would hold connections to the test database.
+@pytest.fixture(scope="module")
 def smtp_sink():
     with tempfile.TemporaryDirectory(prefix="smtp-sink-") as directory:
         sink = SmtpSink(Path(directory) / "maildir")
@@ -130,7 +132,7 @@ def smtp_sink():
         sink.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factory):
     """`manage.py db_worker` as a real process, mailing the SMTP sink, with short retry times."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
@@ -208,7 +210,7 @@ class AppServer:
             self.process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_servers(django_db_setup, django_db_blocker):
     """Two app servers (separate gunicorn masters) sharing the database and Redis."""
     with django_db_blocker.unblock():

@@ -166,3 +166,54 @@ def test_rate_limit_holds_across_two_app_servers(app_servers, practice):
     assert "Too many requests from your connection" in body
     assert 'href="tel:+16177202329"' in body
     assert AppointmentRequest.objects.count() == 5
+
+
+@pytest.mark.slow
+def test_forty_clients_for_thirty_seconds_lose_and_duplicate_nothing(django_db_blocker):
+    """Load run: every 303 has its row, no duplicates, no 5xx (figures printed)."""
+    import time
+
+    from tests.appointments.conftest import AppServer, process_env
+
+    env = process_env(
+        REQUEST_MIN_FILL_SECONDS=0,
+        REQUEST_RATE_LIMIT="1000000/m",
+        REQUEST_POST_RATE_LIMIT="1000000/m",
+        EMAIL_URL="consolemail://",
+    )
+    servers = [AppServer(env), AppServer(env)]
+    deadline = time.monotonic() + 30
+    latencies = []
+
+    def client_loop(number):
+        outcomes = []
+        while time.monotonic() < deadline:
+            browser = Browser()
+            server = servers[number % 2]
+            hidden = browser.open_form(server.url + FORM_URL)
+            started = time.monotonic()
+            status, _, _ = browser.request(
+                server.url + FORM_URL, appointment_request_data(**hidden)
+            )
+            latencies.append(time.monotonic() - started)
+            outcomes.append(status)
+        return outcomes
+
+    try:
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            statuses = [
+                s for outcome in pool.map(client_loop, range(40)) for s in outcome
+            ]
+    finally:
+        for server in servers:
+            server.stop()
+    latencies.sort()
+    print(
+        f"\n{len(statuses)} posts, p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
+        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms"
+    )
+    assert set(statuses) == {303}
+    assert AppointmentRequest.objects.count() == len(statuses)
+    assert AppointmentRequest.objects.values(
+        "submission_token"
+    ).distinct().count() == len(statuses)

@@ -336,3 +336,27 @@ def test_contact_form_errors_are_shown_with_a_summary(client, practice):
 def test_pages_work_without_a_practice_record(client):
     assert client.get(FORM_URL).status_code == 200
     assert client.get("/contact/").status_code == 200
+
+
+def test_error_reports_and_logs_never_show_what_patients_typed(
+    client, practice, front_desk, caplog, django_capture_on_commit_callbacks
+):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from appointments import outbox
+
+    caplog.set_level("DEBUG")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            FORM_URL, appointment_request_data(note="Numb toes", phone="12")
+        )
+        client.post(FORM_URL, appointment_request_data(note="Numb toes"))
+    outbox.deliver_due()
+    reporter = SafeExceptionReporterFilter()
+    parameters = reporter.get_post_parameters(response.wsgi_request)
+    assert (parameters["note"], parameters["name"], parameters["phone"]) == (
+        reporter.cleansed_substitute,
+    ) * 3
+    assert caplog.records  # the run did log (requests, SQL): none of it is patient data
+    for patient_data in ["Numb", "Jane", "jane@example.com", "555"]:
+        assert patient_data not in caplog.text
