@@ -173,6 +173,9 @@ def assert_accessible():
 
     def check(page, context=None):
         """Run axe-core (bundled with axe-playwright-python, nothing fetched) on the page."""
+        # After a click that navigates, the stylesheets may still be loading; axe would then
+        # judge an unstyled page (e.g. touch targets) and fail at random under load.
+        page.wait_for_load_state("load")
         options = {
             "runOnly": {"type": "tag", "values": AXE_TAGS},
             "resultTypes": ["violations"],
