@@ -16,10 +16,11 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 
 import psycopg2
 
-from bench import load
+from bench import load, report
 from bench.stack import (
     DB_NAME,
     OUT,
@@ -82,6 +83,15 @@ class Poller:
     def stop(self):
         self._stop.set()
         self._thread.join(10)
+
+
+def page_title(body):
+    match = re.search(rb"<title>(.*?)</title>", body or b"", re.S)
+    return (
+        match.group(1).decode("utf-8", "replace").strip()
+        if match
+        else (body or b"")[:80]
+    )
 
 
 def bad_responses(statuses_with_details):
@@ -233,6 +243,13 @@ def postgres_down(stack):
     stored = stack.requests_for_tokens(tokens)
     lost = [t for t, count in stored.items() if count != 1]
     statuses = run.statuses()
+    others = sorted(
+        {
+            f"{s.status}: {page_title(s.body)}"
+            for s in run.submissions
+            if s.status not in (303, 503)
+        }
+    )
     ok = (
         not bad
         and served_503 > 0
@@ -246,7 +263,8 @@ def postgres_down(stack):
     )
     detail = (
         f"{served_503} responses were 503 with Retry-After, {len(bad)} bad ({sorted(set(bad))[:5]}); "
-        f"submissions {statuses}; {len(tokens)} x 303, {len(lost)} without exactly one row; "
+        f"submissions {statuses} {others or ''}; worker restarted {stack.worker_restarts} time(s) "
+        f"by its supervisor; {len(tokens)} x 303, {len(lost)} without exactly one row; "
         f"healthy again {recovered if recovered is None else f'{recovered:.1f}'} s after PostgreSQL returned, "
         f"first accepted submission started {f'{first_303[0] - back_at:.1f} s' if first_303 else 'never'} after; "
         "gunicorn not restarted"
@@ -289,7 +307,7 @@ def worker_killed(stack):
     # One second per message keeps a delivery in flight long enough to kill the worker in it.
     stack.start_smtp(delay=1.0)
     before = len(mails())
-    run = submit(clients=5, seconds=8)
+    run = submit(clients=4, seconds=FILL_SECONDS + 2)
     tokens = [t for t in tokens_of(run) if t]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(mails()) < before + 2:
@@ -343,6 +361,10 @@ def gunicorn_worker_killed(stack, table):
     locker = psycopg2.connect(
         host="127.0.0.1", port=PG_PORT, user="postgres", dbname=DB_NAME
     )
+    watcher = psycopg2.connect(
+        host="127.0.0.1", port=PG_PORT, user="postgres", dbname=DB_NAME
+    )
+    watcher.autocommit = True
     try:
         with locker.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
@@ -355,28 +377,35 @@ def gunicorn_worker_killed(stack, table):
         victim = None
         deadline = time.monotonic() + 10
         while victim is None and time.monotonic() < deadline and poster.is_alive():
-            with locker.cursor() as cursor:
+            # From another connection: inside the locker's transaction pg_stat_activity would
+            # keep showing the snapshot taken at its first read.
+            with watcher.cursor() as cursor:
                 cursor.execute(
                     "SELECT client_port FROM pg_stat_activity "
-                    "WHERE datname = %s AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+                    "WHERE datname = %s AND wait_event_type = 'Lock'",
                     [DB_NAME],
                 )
-                row = cursor.fetchone()
-            if row:
-                victim = pid_owning_port(row[0])
+                ports = [row[0] for row in cursor.fetchall()]
+            # The waiting backend that serves a gunicorn worker (not the task worker).
+            owners = [pid_owning_port(port) for port in ports]
+            gunicorn_workers = set(stack.gunicorn_workers())
+            victim = next((pid for pid in owners if pid in gunicorn_workers), None)
             time.sleep(0.05)
         if victim is None:
             poster.join(30)
             return (
                 None,
-                f"the submission never waited on {table} (status {first.status})",
+                f"the submission never waited on {table} "
+                f"(status {first.status}, error {first.error or None})",
             )
         os.kill(victim, signal.SIGKILL)
         poster.join(30)
     finally:
         locker.rollback()
         locker.close()
+        watcher.close()
     patient.close()
+    committed_before_retry = stack.requests_for_tokens([token])[token]
     retry = load.Submission(data=data)
     for _attempt in range(3):
         load.SubmissionLoad.post(patient, action, retry)
@@ -387,7 +416,8 @@ def gunicorn_worker_killed(stack, table):
     ok = first.status is None and retry.status == 303 and rows == 1
     detail = (
         f"lock on {table}: killed worker {victim}; first POST got "
-        f"{first.error or first.status}; the retry with the same token got {retry.status}; "
+        f"{first.error or first.status}; {committed_before_retry} row committed before the retry; "
+        f"the retry with the same token got {retry.status}; "
         f"{rows} request(s) stored for the token"
     )
     return ok, detail
@@ -430,6 +460,9 @@ def redis_down(stack, pages):
 
 
 def main():
+    started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    started = time.monotonic()
+    load_before = report.load_average()
     with contextlib.suppress(FileNotFoundError):
         MAIL_LOG.unlink()
     results = []
@@ -490,6 +523,24 @@ def main():
             print(f"{verdict}  {name}: {detail}", flush=True)
             results.append((name, ok, detail))
     (OUT / "faults.json").write_text(json.dumps(results, indent=2))
+    report.write_results_section(
+        "faults",
+        [
+            "## Faults",
+            "",
+            f"Run `make faults` ({started_at}, {(time.monotonic() - started) / 60:.0f} minutes), on "
+            "the same private stack as the benchmark. The outbox's timings are shortened for the "
+            "run (lease 20 s, retry base 2 s, sweep 3 s); the worker runs under a supervisor that "
+            "restarts it when it exits, as compose's restart policy or systemd would. Machine load "
+            f"average at the start: {load_before}.",
+            "",
+            *[
+                f"- **{'PASS' if ok else ('N/A' if ok is None else 'FAIL')}** {name}: {detail}"
+                for name, ok, detail in results
+            ],
+            "",
+        ],
+    )
     return 0 if all(ok is not False for _, ok, _ in results) else 1
 
 

@@ -1,10 +1,14 @@
 """The framework's floor: Django answering a static 15 KB page, no database, no middleware.
 
-Served by gunicorn with the same settings as the site, so the ratio of a page's throughput to
-this one says how much the page costs on top of Django itself on this machine.
+Served by gunicorn with the same settings as the site (DJANGO_SETTINGS_MODULE=bench.floor with
+clinic.wsgi), so the ratio of a page's throughput to this one says how much the page costs on
+top of Django itself on this machine. bench/floor_middleware.py serves the same view through the
+site's own settings and middleware, to tell the middleware's share from the page's.
 """
 
-from django.core.wsgi import get_wsgi_application
+import html
+from pathlib import Path
+
 from django.http import HttpResponse
 from django.urls import path
 
@@ -17,11 +21,22 @@ MIDDLEWARE = []
 DATABASES = {}
 USE_TZ = True
 
-PAGE = (
-    "<!doctype html><html lang=en><title>Floor</title><p>"
-    + ("Static text served without a database. " * 400)[: 15 * 1024 - 60]
-    + "</p></html>"
-).encode()
+
+def _page(size=15 * 1024):
+    # Real prose rather than one repeated phrase, so that its compressed size is realistic too.
+    seed = Path(__file__).resolve().parent.parent / "seed" / "neuropathic-pain.txt"
+    paragraphs = [
+        p.strip() for p in seed.read_text(encoding="utf-8").split("\n\n") if p.strip()
+    ]
+    body = "<!doctype html><html lang=en><title>Floor</title>"
+    index = 0
+    while len(body.encode()) < size - 200:
+        body += f"<p>{index} {html.escape(paragraphs[index % len(paragraphs)])}</p>\n"
+        index += 1
+    return (body + "</html>").encode().ljust(size)[:size]
+
+
+PAGE = _page()
 
 
 def floor(request):
@@ -29,5 +44,3 @@ def floor(request):
 
 
 urlpatterns = [path("", floor)]
-
-application = get_wsgi_application()

@@ -5,8 +5,13 @@ each simulated patient GETs the form (own cookies, own CSRF and submission token
 and POSTs it, timing the POST. Redirects are not followed, so a 303 is counted as such.
 """
 
+import base64
+import binascii
 import collections
+import contextlib
 import http.client
+import json
+import os
 import re
 import shutil
 import statistics
@@ -26,7 +31,8 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 def ensure_wrk():
     if shutil.which("wrk"):
         return
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    sudo = [] if os.getuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True)
 
 
 def _ms(text):
@@ -229,14 +235,23 @@ class Patient:
 
 
 def submission_token(data):
-    """The one-time token among the form's hidden values: the value that is a UUID."""
+    """The one-time token among the form's hidden values, as the database stores it.
+
+    Either a plain UUID or inside a signed stamp (django.core.signing: base64 JSON, then the
+    signature), whose payload is readable without the key: {"token": "<uuid hex>", ...}.
+    """
     for name, value in data:
-        if name == "csrfmiddlewaretoken":
+        if name == "csrfmiddlewaretoken" or not value:
             continue
-        try:
+        with contextlib.suppress(ValueError):
             return str(uuid.UUID(value))
-        except ValueError:
-            continue
+        payload = value.split(":", 1)[0]
+        with contextlib.suppress(ValueError, binascii.Error, UnicodeDecodeError):
+            decoded = json.loads(
+                base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            )
+            if isinstance(decoded, dict) and "token" in decoded:
+                return str(uuid.UUID(decoded["token"]))
     return None
 
 
@@ -283,13 +298,14 @@ class SubmissionRun:
 
 
 class SubmissionLoad:
-    """`clients` patients posting the form as fast as the spam check allows, for `seconds`.
+    """`clients` patients submitting the form over and over for `seconds`.
 
-    Each patient (a thread with its own cookie jar) keeps fetching forms and posts each one
-    `fill_seconds` after fetching it (the form's minimum time to fill), so GETs and POSTs
-    interleave at full speed and every POST carries its own one-time token. With `prefetch`,
-    the forms are fetched first and only POSTs run during the timed window (pure POST
-    throughput, comparable with wrk's figures for pages).
+    Each patient is a thread with its own cookie jar, and every POST carries its own one-time
+    token. By default a patient fetches the form, waits `fill_seconds` (the form's minimum time
+    to fill it in) and posts it. `pipelined`: each patient keeps fetching forms without pause and
+    posts each one `fill_seconds` after fetching it, so a GET or a POST is always in flight (a
+    stress test, no think time). `prefetch`: the forms are fetched first and only POSTs run
+    during the timed window (pure POST throughput, comparable with wrk's figures for pages).
     """
 
     def __init__(
@@ -302,10 +318,12 @@ class SubmissionLoad:
         seconds,
         fill_seconds=0.0,
         prefetch=0,
+        pipelined=False,
     ):
         self.host, self.port, self.form_path = host, port, form_path
         self.clients, self.seconds, self.fill_seconds = clients, seconds, fill_seconds
         self.prefetch = prefetch
+        self.pipelined = pipelined
         self.run = SubmissionRun()
         self._counter = 0
         self._counter_lock = threading.Lock()
@@ -356,13 +374,19 @@ class SubmissionLoad:
         self.post(patient, action, submission)
         self.run.add(submission)
 
-    def _patient_loop(self, queue, ready, stop_at):
-        patient = Patient(self.host, self.port)
+    def _patient_loop(self, patient, queue, ready, stop_at):
         ready.wait()
         while time.monotonic() < stop_at[0]:
             if self.prefetch:
                 if not queue:
                     break
+            elif not self.pipelined:
+                # A patient: fetch the form, take the minimum time to fill it in, send it.
+                if (form := self._fetch(patient)) is not None:
+                    time.sleep(self.fill_seconds)
+                    if time.monotonic() < stop_at[0]:
+                        self._submit(patient, form[1], form[2])
+                continue
             elif (form := self._fetch(patient)) is not None:
                 queue.append(form)
             if queue and time.monotonic() - queue[0][0] >= self.fill_seconds:
@@ -372,12 +396,13 @@ class SubmissionLoad:
                 time.sleep(0.05)
         patient.close()
 
-    def _prefetch(self, queue):
-        patient = Patient(self.host, self.port)
-        while len(queue) < self.prefetch:
+    def _prefetch(self, patient, queue):
+        deadline = time.monotonic() + 180
+        while len(queue) < self.prefetch and time.monotonic() < deadline:
             if (form := self._fetch(patient)) is not None:
                 queue.append(form)
-        patient.close()
+            elif self.run.form_errors > 50:
+                break
 
     @staticmethod
     def post(patient, action, submission):
@@ -396,9 +421,12 @@ class SubmissionLoad:
 
     def start(self):
         queues = [collections.deque() for _ in range(self.clients)]
+        # One cookie jar per patient: the forms it fetched are posted with its CSRF cookie.
+        patients = [Patient(self.host, self.port) for _ in range(self.clients)]
         if self.prefetch:
             fetchers = [
-                threading.Thread(target=self._prefetch, args=(q,)) for q in queues
+                threading.Thread(target=self._prefetch, args=(p, q), daemon=True)
+                for p, q in zip(patients, queues, strict=True)
             ]
             for thread in fetchers:
                 thread.start()
@@ -409,9 +437,11 @@ class SubmissionLoad:
         self._stop_at = [0.0]
         self.threads = [
             threading.Thread(
-                target=self._patient_loop, args=(q, ready, self._stop_at), daemon=True
+                target=self._patient_loop,
+                args=(p, q, ready, self._stop_at),
+                daemon=True,
             )
-            for q in queues
+            for p, q in zip(patients, queues, strict=True)
         ]
         for thread in self.threads:
             thread.start()

@@ -26,8 +26,20 @@ HREF_RE = re.compile(r'href="([^"]+)"')
 SCRIPT_RE = re.compile(r"<script(?![^>]*application/ld\+json)[^>]*>", re.IGNORECASE)
 
 
+# One-time form tokens: a hidden UUID, or a hidden field named like a token or stamp.
+FORM_TOKEN_RE = re.compile(
+    r'type="hidden"[^>]*value="([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"'
+    r'|type="hidden" name="(?!csrfmiddlewaretoken)[^"]*(?:token|stamp)[^"]*" value="([^"]+)"'
+)
+
+
 def private_values(html):
-    return {"nonce": NONCE_RE.findall(html), "csrf": CSRF_RE.findall(html)}
+    """What must differ between two visitors: CSP nonces, CSRF and one-time form tokens."""
+    return {
+        "nonce": NONCE_RE.findall(html),
+        "csrf": CSRF_RE.findall(html),
+        "form token": [a or b for a, b in FORM_TOKEN_RE.findall(html) if a or b],
+    }
 
 
 def check_not_shared(base, path):
@@ -163,3 +175,27 @@ def load_average():
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
+
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SECTIONS = ("benchmark", "faults")
+
+
+def write_results_section(name, lines):
+    """Replace one script's section of bench/RESULTS.md, keeping the other script's."""
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    sections = {}
+    for section in SECTIONS:
+        match = re.search(
+            rf"<!-- {section} -->\n(.*?)<!-- /{section} -->\n", text, flags=re.S
+        )
+        if match:
+            sections[section] = match.group(1)
+    sections[name] = "\n".join(lines).rstrip("\n") + "\n"
+    RESULTS.write_text(
+        "".join(
+            f"<!-- {section} -->\n{sections[section]}<!-- /{section} -->\n"
+            for section in SECTIONS
+            if section in sections
+        )
+    )

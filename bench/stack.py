@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +29,7 @@ PG_PORT = int(os.environ.get("BENCH_PG_PORT", 5439))
 REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", 6389))
 SITE_PORT = int(os.environ.get("BENCH_SITE_PORT", 8089))
 FLOOR_PORT = int(os.environ.get("BENCH_FLOOR_PORT", 8090))
+FLOOR_MIDDLEWARE_PORT = int(os.environ.get("BENCH_FLOOR_MIDDLEWARE_PORT", 8091))
 SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", 2526))
 DB_NAME = "clinic_bench"
 GUNICORN_WORKERS = 4
@@ -103,6 +105,8 @@ class Stack:
         OUT.mkdir(parents=True, exist_ok=True)
         self.env = site_env(**env)
         self.processes = {}
+        self.worker_wanted = False
+        self.worker_restarts = 0
         self.pg_dir = None
         self.bindir = postgres_bindir()
         self.as_postgres = (
@@ -111,9 +115,34 @@ class Stack:
 
     def __enter__(self):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+        self.clean_up_after_a_killed_run()
         return self
 
+    def clean_up_after_a_killed_run(self):
+        """Stop what an earlier run left behind if it was killed before it could clean up."""
+        for pidfile in OUT.glob(f"*.{PG_PORT}.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                pid = int(pidfile.read_text())
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if (
+                    b"redis-server" in cmdline
+                    or str(REPO).encode() in cmdline
+                    or b"bench." in cmdline
+                ):
+                    os.killpg(pid, signal.SIGKILL)
+            pidfile.unlink(missing_ok=True)
+        for pidfile in glob.glob(
+            f"{tempfile.gettempdir()}/clinic-bench-pg-*/postmaster.pid"
+        ):
+            lines = Path(pidfile).read_text().splitlines()
+            if len(lines) > 3 and lines[3].strip() == str(PG_PORT):
+                self.pg_dir = str(Path(pidfile).parent)
+                self.pg_ctl("stop", "-m", "immediate", check=False)
+                shutil.rmtree(self.pg_dir, ignore_errors=True)
+                self.pg_dir = None
+
     def __exit__(self, *exc):
+        self.worker_wanted = False
         for name in list(self.processes):
             self.stop(name)
         if self.pg_dir:
@@ -132,9 +161,11 @@ class Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        (OUT / f"{name}.{PG_PORT}.pid").write_text(str(self.processes[name].pid))
         return self.processes[name]
 
     def stop(self, name, sig=signal.SIGTERM, timeout=15):
+        (OUT / f"{name}.{PG_PORT}.pid").unlink(missing_ok=True)
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
@@ -257,6 +288,18 @@ class Stack:
             stored[token] = int(count)
         return stored
 
+    def spam_for_tokens(self, tokens):
+        """How many of these submissions the spam checks caught (they too answer 303)."""
+        if not tokens:
+            return 0
+        values = ",".join(f"'{token}'" for token in set(tokens))
+        return int(
+            self.psql(
+                "SELECT count(*) FROM appointments_appointmentrequest "
+                f"WHERE is_spam AND submission_token IN ({values})"
+            )
+        )
+
     def duplicate_tokens(self):
         return int(
             self.psql(
@@ -304,6 +347,10 @@ class Stack:
             "sync",
             "--bind",
             f"127.0.0.1:{port}",
+            # Recycling after max_requests (gunicorn.conf.py) would restart every worker each
+            # second or two at benchmark rates, a cost production spreads over hours.
+            "--max-requests",
+            "0",
             "--access-logfile",
             "/dev/null",
             "--error-logfile",
@@ -318,13 +365,15 @@ class Stack:
         if self.processes["site"].poll() is not None:
             self.start_site()
 
-    def start_floor(self):
-        env = {**self.env, "DJANGO_SETTINGS_MODULE": "bench.floor"}
-        self.spawn(
-            "floor", self.gunicorn_argv("bench.floor:application", FLOOR_PORT), env=env
-        )
+    def start_floor(self, settings="bench.floor", port=FLOOR_PORT):
+        """The floor view under gunicorn, with clinic.wsgi and another settings module."""
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": settings}
+        name = settings.rsplit(".", 1)[-1]
+        self.spawn(name, self.gunicorn_argv("clinic.wsgi:application", port), env=env)
         wait_for(
-            lambda: http_status(f"{floor_url()}/") == 200, 60, "the floor's gunicorn"
+            lambda: http_status(f"http://127.0.0.1:{port}/") == 200,
+            60,
+            f"gunicorn for {name}",
         )
 
     def gunicorn_workers(self, name="site"):
@@ -335,10 +384,26 @@ class Stack:
         return [int(pid) for pid in result.stdout.split()]
 
     def start_worker(self):
-        self.spawn("worker", [PYTHON, "manage.py", "db_worker"])
+        """The task worker under a supervisor that restarts it when it exits, as compose's
+        restart policy or systemd would (db_worker exits when the database goes away)."""
+        self.worker_wanted = True
+
+        def supervise():
+            while self.worker_wanted:
+                process = self.spawn("worker", [PYTHON, "manage.py", "db_worker"])
+                process.wait()
+                if self.worker_wanted:
+                    self.worker_restarts += 1
+                    time.sleep(1)
+
+        self.supervisor = threading.Thread(target=supervise, daemon=True)
+        self.supervisor.start()
 
     def kill_worker(self):
+        """SIGKILL, as a crash would; the supervisor does not restart it (start_worker does)."""
+        self.worker_wanted = False
         self.stop("worker", sig=signal.SIGKILL)
+        self.supervisor.join(10)
 
     def start_smtp(self, delay=0.0):
         self.spawn(
