@@ -117,6 +117,10 @@ class Practice(models.Model):
         return f"{self.city}, {self.state} {self.postal_code}"
 
     @property
+    def one_line_address(self):
+        return f"{self.street_address}, {self.locality_line}"
+
+    @property
     def phone_e164(self):
         return self.phone.as_e164 if self.phone else ""
 

@@ -12,6 +12,10 @@ Fixtures for tests in tests/browser/ (mark them `@pytest.mark.browser`):
   Java run (start-up costs ~1-2 s, so pass several documents to one call where you can).
 - `live_server`: pytest-django's, but static files come through WhiteNoise from STATIC_ROOT as in
   production (`make test` runs collectstatic first), so the hashed CSS URLs resolve.
+
+Our CSP forbids eval, and the pages run under it: `page.wait_for_function(...)` compiles its
+predicate with eval inside the page and fails whenever it has to poll. Wait with Playwright's
+assertions instead, e.g. `expect(page.locator("#error-summary")).to_be_focused()`.
 """
 
 import json

@@ -286,3 +286,15 @@ def test_disallowed_host_gets_the_400_page_not_a_server_error(client, practice):
 def test_healthz_answers_ok_with_the_database_up(client):
     response = client.get(reverse("healthz"))
     assert (response.status_code, response.json()) == (200, {"database": "ok"})
+
+
+@pytest.mark.parametrize("name", ["home", "visit", "privacy", "accessibility"])
+def test_pages_render_before_the_practice_information_is_entered(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert "tel:" not in response.content.decode().split("<main")[0]
+
+
+def test_home_page_before_setup_says_so_instead_of_inventing(client):
+    text = text_of(client.get(reverse("home")))
+    assert "This website is being set up." in text
