@@ -49,7 +49,7 @@ seed: db
 run: seed
 	@echo "Serving the site at http://127.0.0.1:$(PORT)/ with the background worker (Ctrl-C stops both)"
 	@trap 'kill 0' EXIT INT TERM; \
-	$(PY) manage.py db_worker & \
+	while true; do $(PY) manage.py db_worker; echo "Worker stopped; restarting in 5 s"; sleep 5; done & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: export CACHE_KEY_PREFIX ?= test-$(notdir $(CURDIR))
