@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from education.caching import cache_public_page
 from education.sitemaps import ArticleSitemap, EducationPagesSitemap, TopicSitemap
 
 from . import views
@@ -16,10 +17,14 @@ sitemaps = {
 }
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("visit/", views.VisitView.as_view(), name="visit"),
-    path("privacy/", views.PrivacyView.as_view(), name="privacy"),
-    path("accessibility/", views.AccessibilityView.as_view(), name="accessibility"),
+    path("", cache_public_page(views.HomeView.as_view()), name="home"),
+    path("visit/", cache_public_page(views.VisitView.as_view()), name="visit"),
+    path("privacy/", cache_public_page(views.PrivacyView.as_view()), name="privacy"),
+    path(
+        "accessibility/",
+        cache_public_page(views.AccessibilityView.as_view()),
+        name="accessibility",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),

@@ -11,6 +11,7 @@ right after the security and CSP middleware, stores marked pages and serves them
 sessions, authentication and the rest of the stack run: a cache hit is one Redis round trip.
 """
 
+import datetime
 import functools
 import hashlib
 import math
@@ -21,6 +22,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.functional import empty
 
@@ -29,6 +31,8 @@ from clinic.cache import REDIS_DOWN
 STATE_KEY = "education:pages:state"
 PAGE_TIMEOUT = 24 * 3600
 CACHED_PREFIX = "/education/"
+# The practice's own public pages (clinic) opt in too; their views are wrapped in clinic/urls.py.
+CACHED_PATHS = frozenset({"/", "/visit/", "/privacy/", "/accessibility/"})
 # Response headers kept with a cached page; cookies and Vary never are.
 KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Frame-Options", "X-Robots-Tag")
 
@@ -85,10 +89,20 @@ def current_state():
     return state
 
 
+def _seconds_to_boston_midnight():
+    today = timezone.localdate()
+    midnight = timezone.make_aware(
+        datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min)
+    )
+    return (midnight - timezone.now()).total_seconds()
+
+
 def _timeout(state, longest=PAGE_TIMEOUT):
+    # Every page's footer lists upcoming closures, which change at midnight without any edit.
+    longest = min(longest, math.ceil(_seconds_to_boston_midnight()))
     if state["next_publish"]:
         return max(1, min(longest, math.ceil(state["next_publish"] - time.time())))
-    return longest
+    return max(1, longest)
 
 
 def _is_shareable(request, response):
@@ -182,8 +196,8 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD") or not request.path.startswith(
-            CACHED_PREFIX
+        if request.method not in ("GET", "HEAD") or not (
+            request.path.startswith(CACHED_PREFIX) or request.path in CACHED_PATHS
         ):
             return self.get_response(request)
         digest = hashlib.sha1(
@@ -196,7 +210,9 @@ class PublicPageCacheMiddleware:
             if state is None:
                 return self.get_response(request)
         generation = state["generation"]
-        etag = f'"{generation}-{digest[:12]}"'
+        # The Boston date is part of the ETag: a page kept by a browser since yesterday may list
+        # a closure that has ended, so it must not be confirmed with a 304.
+        etag = f'"{generation}-{timezone.localdate():%Y%m%d}-{digest[:12]}"'
         not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:
             return not_modified

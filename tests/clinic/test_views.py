@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from education.caching import _timeout
 from tests.factories import make_closure, make_opening_hours
 
 pytestmark = pytest.mark.django_db
@@ -298,3 +299,29 @@ def test_pages_render_before_the_practice_information_is_entered(client, name):
 def test_home_page_before_setup_says_so_instead_of_inventing(client):
     text = text_of(client.get(reverse("home")))
     assert "This website is being set up." in text
+
+
+def test_practice_pages_are_shared_from_the_cache_until_staff_change_the_practice(
+    client, practice
+):
+    first, second = client.get(reverse("visit")), client.get(reverse("visit"))
+    practice.phone = "+16175550123"
+    practice.save()
+    third = client.get(reverse("visit"))
+    assert (first["X-Cache"], second["X-Cache"], third["X-Cache"]) == (
+        "miss",
+        "hit",
+        "miss",
+    )
+    assert 'href="tel:+16175550123"' in third.content.decode()
+
+
+def test_cached_pages_never_outlive_the_boston_day_their_closures_were_listed_on():
+    # Footers list upcoming closures, which change at midnight without any staff edit.
+    midnight = timezone.make_aware(
+        datetime.datetime.combine(
+            timezone.localdate() + datetime.timedelta(days=1), datetime.time.min
+        )
+    )
+    seconds_left = (midnight - timezone.now()).total_seconds()
+    assert 1 <= _timeout({"next_publish": None}) <= seconds_left + 1
