@@ -107,8 +107,21 @@ class ContactMessageAdmin(SubmissionAdmin):
     ]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records staff look at but never add, edit or delete here (written by the site itself)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     """Delivery status for staff: what was sent, what is waiting, and why a send failed."""
 
     list_display = [
@@ -137,15 +150,6 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="Reference")
     def about(self, obj):
         return obj.submission.reference
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Front desk: working requests, scheduling, audit ------------------------------------------
@@ -625,7 +629,10 @@ class SpanForm(forms.Form):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(ReadOnlyAdmin):
+    """Visits are booked from a request ("Schedule a visit"), which also confirms them; a
+    different time is a cancellation and a new booking, so nothing is edited here."""
+
     list_display = ["starts_at", "ends_at", "practitioner", "request_link", "state"]
     list_filter = ["practitioner", ("cancelled_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "starts_at"
@@ -658,17 +665,6 @@ class VisitAdmin(admin.ModelAdmin):
     @admin.display(description="State")
     def state(self, visit):
         return "Cancelled" if visit.is_cancelled else "Booked"
-
-    def has_add_permission(self, request):
-        # Visits are booked from a request (“Schedule a visit”), which also confirms them.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Nothing to edit here: a different time is a cancellation and a new booking.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
@@ -734,17 +730,6 @@ class VisitAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/appointments/visit/schedule.html", context
         )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StatusChange)
