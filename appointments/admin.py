@@ -325,27 +325,12 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
         ("Spam checks", {"fields": ["is_spam", "spam_reason"]}),
         ("Status history", {"fields": ["status_history"]}),
     ]
+    # What the patient submitted is read-only: everything shown except what staff work with.
     readonly_fields = [
-        "visit_list",
-        "status_history",
-        "reference",
-        "created_at",
-        "name",
-        "phone",
-        "email",
-        "preferred_contact_method",
-        "patient_type",
-        "has_acknowledged_privacy_notice",
-        "has_consented_to_contact",
-        "reason",
-        "note",
-        "preferred_weekdays",
-        "preferred_times_of_day",
-        "preferred_dates",
-        "source_article",
-        "source_article_slug",
-        "is_spam",
-        "spam_reason",
+        field
+        for _, options in fieldsets
+        for field in options["fields"]
+        if field not in {"status", "internal_notes"}
     ]
 
     @admin.display(description="Preferred times")
