@@ -44,11 +44,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Cached public pages are answered here, before anything else runs; a hit replays the
+    # headers the middleware below gave the page when it was rendered.
+    "education.caching.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    # Cached public education pages are answered here, before sessions and authentication run;
-    # the headers above still apply to them.
-    "education.caching.PublicPageCacheMiddleware",
     # WhiteNoise serves static files before sessions or the database are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A database outage answers 503 with Retry-After instead of a 500.

@@ -6,9 +6,10 @@ renders afresh. The state also records when the next scheduled article goes live
 never outlive that moment, so a scheduled article appears on time, cache or not.
 
 Views opt in with @cache_public_page, which marks a response as shareable only if it holds no
-per-visitor content (no CSRF token, no CSP nonce, no cookie). PublicPageCacheMiddleware, placed
-right after the security and CSP middleware, stores marked pages and serves them back before
-sessions, authentication and the rest of the stack run: a cache hit is one Redis round trip.
+per-visitor content (no CSRF token, no CSP nonce, no cookie). PublicPageCacheMiddleware, the
+outermost middleware, stores marked pages with their headers and serves them back before any
+other middleware runs. A hit needs no Redis round trip: each process keeps the pages it has
+served and the generation, which Redis's key tracking invalidates the moment staff change it.
 """
 
 import datetime
@@ -26,15 +27,29 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.functional import empty
 
-from clinic.cache import REDIS_DOWN
+from clinic.cache import REDIS_DOWN, set_tracked, tracked_key
 
 STATE_KEY = "education:pages:state"
 PAGE_TIMEOUT = 24 * 3600
 CACHED_PREFIX = "/education/"
 # The practice's own public pages (clinic) opt in too; their views are wrapped in clinic/urls.py.
 CACHED_PATHS = frozenset({"/", "/visit/", "/privacy/", "/accessibility/"})
-# Response headers kept with a cached page; cookies and Vary never are.
-KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Frame-Options", "X-Robots-Tag")
+# Response headers kept with a cached page and replayed on a hit: those of the page itself and
+# those the security, CSP and clickjacking middleware add. Never cookies, Vary or the ETag.
+KEPT_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "Content-Language",
+    "Cache-Control",
+    "X-Robots-Tag",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Strict-Transport-Security",
+    "Content-Security-Policy",
+    "Content-Security-Policy-Report-Only",
+)
 
 
 @functools.cache
@@ -59,7 +74,7 @@ def bump_generation():
     """Make every cached education page stale; called on any change to what they show."""
 
     def bump():
-        cache.set(STATE_KEY, _new_state(), None)
+        set_tracked(STATE_KEY, _new_state())
 
     bump()
     # Again once committed: a page rendered from the old rows between save and commit must not
@@ -83,8 +98,7 @@ def current_state():
         except DatabaseError:
             # The view will meet the outage too and answer it (503); nothing to cache.
             return None
-        cache.set(STATE_KEY, state, None)
-        if cache.get(STATE_KEY) is None:
+        if not set_tracked(STATE_KEY, state):
             return None
     return state
 
@@ -140,7 +154,7 @@ def cache_public_page(view=None, *, timeout=PAGE_TIMEOUT):
 
 
 class _LocalPages:
-    """This process's copies of cached pages, so a hit reads a few bytes from Redis, not the page.
+    """This process's copies of cached pages, so a hit reads nothing from Redis.
 
     Bounded by total size; Redis keeps the shared copy every worker can start from.
     """
@@ -170,28 +184,27 @@ class _LocalPages:
 local_pages = _LocalPages()
 
 
-@functools.cache
-def _redis_client(backend_client):
-    return backend_client.get_client()
-
-
 def _read_state():
-    """The state in one small Redis read.
-
-    Django's RedisCache builds a new redis client (and its ~170 response callbacks) for every
-    call, which costs as much as the read itself; the hot path keeps one per process instead.
-    """
+    """The state, usually without a Redis round trip (see clinic.cache.TrackedKey)."""
     backend_client = getattr(cache, "_cache", None)
     if not hasattr(backend_client, "get_client"):
         return cache.get(STATE_KEY)
+    tracked = tracked_key(backend_client, cache.make_key(STATE_KEY))
     try:
-        raw = _redis_client(backend_client).get(cache.make_and_validate_key(STATE_KEY))
+        return tracked.get()
     except REDIS_DOWN:
         return None
-    return None if raw is None else backend_client._serializer.loads(raw)
 
 
 class PublicPageCacheMiddleware:
+    """The outermost middleware: a hit is answered before any other middleware runs.
+
+    A miss goes through the whole stack; the page is stored with the headers the stack gave it
+    (security, CSP without a nonce, framing), and a hit replays them. The cache key holds the
+    scheme and host, so a plain-http request (which SecurityMiddleware redirects, uncached)
+    never meets an https page, and a host outside ALLOWED_HOSTS is refused as before.
+    """
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -200,9 +213,10 @@ class PublicPageCacheMiddleware:
             request.path.startswith(CACHED_PREFIX) or request.path in CACHED_PATHS
         ):
             return self.get_response(request)
-        digest = hashlib.sha1(
-            f"{_deployment_tag()}:{request.build_absolute_uri()}".encode()
-        ).hexdigest()
+        # The Host header as sent: a host outside ALLOWED_HOSTS is refused (400) by the stack
+        # below on the miss, so no page is ever stored under one.
+        url = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}{request.get_full_path()}"
+        digest = hashlib.sha1(f"{_deployment_tag()}:{url}".encode()).hexdigest()
         page_key = f"education:page:{digest}"
         state = _read_state()
         if not _fresh(state):
@@ -213,9 +227,6 @@ class PublicPageCacheMiddleware:
         # The Boston date is part of the ETag: a page kept by a browser since yesterday may list
         # a closure that has ended, so it must not be confirmed with a 304.
         etag = f'"{generation}-{timezone.localdate():%Y%m%d}-{digest[:12]}"'
-        not_modified = get_conditional_response(request, etag=etag)
-        if not_modified is not None:
-            return not_modified
         page = local_pages.get(page_key, generation)
         if page is None:
             page = cache.get(page_key)
@@ -223,30 +234,48 @@ class PublicPageCacheMiddleware:
                 local_pages.put(page_key, page)
             else:
                 page = None
-        if page is not None:
-            response = HttpResponse(page["content"])
-            for header, value in page["headers"].items():
-                response[header] = value
-            response["X-Cache"] = "hit"
-        else:
-            response = self.get_response(request)
-            if not getattr(response, "is_public_page", False):
-                return response
-            page = {
-                # The generation read before rendering: if staff saved meanwhile, the next
-                # request sees a newer one and renders again.
-                "generation": generation,
-                "content": response.content,
-                "headers": {
-                    header: response[header]
-                    for header in KEPT_HEADERS
-                    if response.has_header(header)
-                },
-            }
-            cache.set(page_key, page, _timeout(state, response.public_page_timeout))
-            local_pages.put(page_key, page)
-            response["X-Cache"] = "miss"
+        if page is None:
+            return self._render_and_store(request, state, page_key, etag)
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            return self._with_page_headers(not_modified, page, etag)
+        response = HttpResponse(page["content"], headers=page["headers"])
+        response["X-Cache"] = "hit"
         response["ETag"] = etag
+        return response
+
+    def _render_and_store(self, request, state, page_key, etag):
+        not_modified = get_conditional_response(request, etag=etag)
+        response = self.get_response(request)
+        if not getattr(response, "is_public_page", False):
+            return response
         # Browsers keep the page but ask each time: a staff edit shows at once, a 304 otherwise.
         patch_cache_control(response, no_cache=True, public=True)
+        page = {
+            # The generation read before rendering: if staff saved meanwhile, the next request
+            # sees a newer one and renders again.
+            "generation": state["generation"],
+            "content": response.content,
+            "headers": {
+                header: response[header]
+                for header in KEPT_HEADERS
+                if response.has_header(header)
+            },
+        }
+        cache.set(page_key, page, _timeout(state, response.public_page_timeout))
+        local_pages.put(page_key, page)
+        if not_modified is not None:
+            # The browser's copy is still current (its ETag names this generation).
+            return self._with_page_headers(not_modified, page, etag)
+        response["X-Cache"] = "miss"
+        response["ETag"] = etag
         return response
+
+    @staticmethod
+    def _with_page_headers(not_modified, page, etag):
+        # A 304 carries the headers a 200 would, less the body's own (RFC 9110 15.4.5).
+        for header, value in page["headers"].items():
+            if header not in ("Content-Type", "Content-Length"):
+                not_modified[header] = value
+        not_modified["ETag"] = etag
+        return not_modified

@@ -71,7 +71,7 @@ class GunicornServer(str):
 
 
 @contextlib.contextmanager
-def gunicorn_server(log_path, **env_overrides):
+def gunicorn_server(log_path, workers=1, **env_overrides):
     """Run the site under real gunicorn (our gunicorn.conf.py) with these environment changes."""
     import os
     import subprocess
@@ -93,7 +93,7 @@ def gunicorn_server(log_path, **env_overrides):
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
-            + ["--bind", f"127.0.0.1:{port}", "--workers", "1", "clinic.wsgi"],
+            + ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "clinic.wsgi"],
             cwd=settings.BASE_DIR,
             env=env | env_overrides,
             stdout=log,

@@ -187,3 +187,88 @@ def test_search_results_are_cached_and_refreshed_by_edits(client, practice):
     assert (
         response["X-Cache"] == "miss" and "Burning soles" in response.content.decode()
     )
+
+
+def test_a_hit_carries_every_header_the_page_was_rendered_with(client, practice):
+    article = make_article()
+    miss, hit = get(client, article), get(client, article)
+    assert (miss["X-Cache"], hit["X-Cache"]) == ("miss", "hit")
+    headers = {name: value for name, value in miss.items() if name != "X-Cache"}
+    assert {name: value for name, value in hit.items() if name != "X-Cache"} == headers
+    # The security middleware's headers among them, though it does not run on a hit.
+    assert (hit["X-Content-Type-Options"], hit["Referrer-Policy"]) == (
+        "nosniff",
+        "same-origin",
+    )
+    assert "default-src 'self'" in hit["Content-Security-Policy"]
+
+
+def test_a_304_keeps_the_pages_caching_and_security_headers(client, practice):
+    article = make_article()
+    page = get(client, article)
+    not_modified = get(client, article, if_none_match=page["ETag"])
+    assert not_modified.status_code == 304
+    for header in (
+        "ETag",
+        "Cache-Control",
+        "Content-Security-Policy",
+        "X-Frame-Options",
+    ):
+        assert not_modified[header] == page[header]
+
+
+def test_a_cached_page_is_refused_to_a_host_the_site_does_not_serve(client, practice):
+    article = make_article()
+    get(client, article)
+    assert get(client, article)["X-Cache"] == "hit"
+    response = client.get(article.get_absolute_url(), headers={"host": "evil.example"})
+    assert response.status_code == 400
+    assert "X-Cache" not in response
+
+
+def test_a_cached_https_page_still_redirects_plain_http(client, practice, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    article = make_article()
+    url = article.get_absolute_url()
+    client.get(url, secure=True)
+    assert client.get(url, secure=True)["X-Cache"] == "hit"
+    response = client.get(url)
+    assert (response.status_code, response["Location"]) == (
+        301,
+        f"https://testserver{url}",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_edit_shows_on_the_very_next_request_to_every_app_server_process(
+    practice, settings, tmp_path
+):
+    """Real gunicorn workers keep their own copies of pages; an edit made in another process
+    (here, the test) must reach all of them before anyone's next request, without waiting."""
+    import urllib.request
+
+    from tests.conftest import gunicorn_server
+
+    database = connection.settings_dict
+    article = make_article(title="Burning feet")
+    with gunicorn_server(
+        tmp_path / "gunicorn.log",
+        workers=3,
+        DATABASE_URL=f"postgres://{database['USER'] or 'postgres'}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
+        CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
+        SECRET_KEY=settings.SECRET_KEY,
+    ) as server:
+
+        def visit():
+            with urllib.request.urlopen(server + article.get_absolute_url()) as page:
+                return page.headers["X-Cache"], page.read().decode()
+
+        # Warm every worker: the later requests are hits, whichever worker answers.
+        warm = [visit()[0] for _ in range(30)]
+        assert warm[-10:] == ["hit"] * 10
+        for edit in range(1, 6):
+            article.title = f"Burning feet, revision {edit}"
+            article.save()
+            seen = [visit() for _ in range(6)]
+            assert all(f"revision {edit}</h1>" in body for _, body in seen), edit
+            assert seen[0][0] == "miss" and seen[-1][0] == "hit"
