@@ -169,6 +169,11 @@ class _LocalPages:
         page = self.pages.get(key)
         if page is None or page["generation"] != generation:
             return None
+        if page["expires_at"] <= time.time():
+            # Redis has let its copy go (midnight, a short-lived search page): so do we.
+            del self.pages[key]
+            self.bytes -= len(page["content"])
+            return None
         self.pages.move_to_end(key)
         return page
 
@@ -217,7 +222,9 @@ class PublicPageCacheMiddleware:
         # below on the miss, so no page is ever stored under one.
         url = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}{request.get_full_path()}"
         digest = hashlib.sha1(f"{_deployment_tag()}:{url}".encode()).hexdigest()
-        page_key = f"education:page:{digest}"
+        # v2: pages carry their expiry and the security headers (pages stored by an older
+        # release have neither, so they are never read).
+        page_key = f"education:page:v2:{digest}"
         state = _read_state()
         if not _fresh(state):
             state = current_state()
@@ -251,10 +258,12 @@ class PublicPageCacheMiddleware:
             return response
         # Browsers keep the page but ask each time: a staff edit shows at once, a 304 otherwise.
         patch_cache_control(response, no_cache=True, public=True)
+        timeout = _timeout(state, response.public_page_timeout)
         page = {
             # The generation read before rendering: if staff saved meanwhile, the next request
             # sees a newer one and renders again.
             "generation": state["generation"],
+            "expires_at": time.time() + timeout,
             "content": response.content,
             "headers": {
                 header: response[header]
@@ -262,7 +271,7 @@ class PublicPageCacheMiddleware:
                 if response.has_header(header)
             },
         }
-        cache.set(page_key, page, _timeout(state, response.public_page_timeout))
+        cache.set(page_key, page, timeout)
         local_pages.put(page_key, page)
         if not_modified is not None:
             # The browser's copy is still current (its ETag names this generation).

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -272,3 +274,15 @@ def test_each_edit_shows_on_the_very_next_request_to_every_app_server_process(
             seen = [visit() for _ in range(6)]
             assert all(f"revision {edit}</h1>" in body for _, body in seen), edit
             assert seen[0][0] == "miss" and seen[-1][0] == "hit"
+
+
+def test_no_process_keeps_serving_a_page_after_its_time(client, settings):
+    # Pages end at midnight (footers list closures) and search pages after ten minutes; this
+    # page is kept for one second.
+    settings.ROOT_URLCONF = "tests.education.brief_page_urls"
+    first, second = client.get("/education/brief/"), client.get("/education/brief/")
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    assert second.content == first.content
+    time.sleep(1.1)
+    third = client.get("/education/brief/")
+    assert third["X-Cache"] == "miss" and third.content != first.content
