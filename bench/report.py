@@ -178,11 +178,12 @@ def load_average():
 
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-SECTIONS = ("benchmark", "faults")
+# "notes" is written by hand (what the figures mean, earlier runs); both scripts keep it.
+SECTIONS = ("benchmark", "faults", "notes")
 
 
 def write_results_section(name, lines):
-    """Replace one script's section of bench/RESULTS.md, keeping the other script's."""
+    """Replace one script's section of bench/RESULTS.md, keeping the others."""
     text = RESULTS.read_text() if RESULTS.exists() else ""
     sections = {}
     for section in SECTIONS:
