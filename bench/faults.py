@@ -30,6 +30,7 @@ from bench.stack import (
     SMTP_PORT,
     Stack,
     log,
+    probe,
 )
 
 FORM_PATH = "/appointments/request/"
@@ -425,11 +426,38 @@ def gunicorn_worker_killed(stack, table):
     return ok, detail
 
 
+ARTICLE_PATH = "/education/neuropathic-pain/"
+
+
+def fetch_article():
+    status, headers, body = report.fetch(f"http://127.0.0.1:{SITE_PORT}{ARTICLE_PATH}")
+    return status, headers.get("X-Cache", "none"), body
+
+
+def after_redis_returns():
+    """Redis is back, empty, and gunicorn was not restarted: is the article page cached again,
+    and does a staff edit still show on the very next request to every worker?"""
+    warm = {fetch_article()[1] for _ in range(20)}
+    edit = probe("edit-article", ARTICLE_PATH.strip("/").split("/")[-1])
+    if not edit:
+        return False, "the staff edit failed"
+    after = [fetch_article() for _ in range(12)]
+    showing = sum(edit["marker"].encode() in body for _, _, body in after)
+    ok = "hit" in warm and showing == len(after)
+    return ok, (
+        f"after Redis returned, 20 visits were {'/'.join(sorted(warm))} and {showing} of the "
+        f"{len(after)} requests after a staff edit showed it"
+    )
+
+
 def redis_down(stack, pages):
     """Redis stopped, rate limits on: pages served uncached, requests accepted, never a 500."""
     stack.stop("site")
     stack.env["BENCH_RATELIMIT"] = "on"
     stack.start_site()
+    # Every worker holds cached pages and its watch on the cache's generation when Redis goes.
+    for _ in range(20):
+        fetch_article()
     stack.stop_redis()
     try:
         seen = []
@@ -447,6 +475,9 @@ def redis_down(stack, pages):
         stored = stack.requests_for_tokens(tokens)
     finally:
         stack.start_redis()
+    try:
+        recovered, recovery = after_redis_returns()
+    finally:
         stack.stop("site")
         stack.env["BENCH_RATELIMIT"] = "off"
         stack.start_site()
@@ -454,10 +485,12 @@ def redis_down(stack, pages):
         all(status == 200 for _, status in seen)
         and set(statuses) == {303}
         and all(count == 1 for count in stored.values())
+        and recovered
     )
     return (
         ok,
-        f"pages: {', '.join(timings)}; submissions {statuses}, {sum(stored.values())} stored",
+        f"pages: {', '.join(timings)}; submissions {statuses}, {sum(stored.values())} stored; "
+        f"{recovery}",
     )
 
 

@@ -8,6 +8,7 @@ fault runs can stop and kill these processes freely.
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import signal
@@ -422,6 +423,22 @@ class Stack:
     def stop_smtp(self):
         self.stop("smtp")
         wait_for(lambda: not port_is_open(SMTP_PORT), 10, "the SMTP sink to stop")
+
+
+def probe(*args):
+    """Run a bench/probe.py command against the stack's database, as staff would: its JSON."""
+    result = subprocess.run(
+        [PYTHON, "-m", "bench.probe", *args],
+        env=site_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        log(f"probe {args[0]} failed:\n{result.stderr[-3000:]}")
+        return None
+    return json.loads(result.stdout)
 
 
 def site_url():
