@@ -97,6 +97,8 @@ class TrackedKey:
         connection._parser.set_invalidation_push_handler(self._forget)
         self._poll = select.poll()
         self._poll.register(connection._sock, select.POLLIN)
+        # Over TLS (rediss://) a message can sit decrypted in the socket, unseen by poll().
+        self._tls_pending = getattr(connection._sock, "pending", None)
         self._forget()
 
     def _connect(self):
@@ -140,7 +142,7 @@ class TrackedKey:
             connection.connect()
         # Nothing is left in redis-py's buffer between calls (see below), so asking the kernel
         # whether anything has arrived is enough, and far cheaper.
-        if self._poll.poll(0):
+        if self._poll.poll(0) or (self._tls_pending and self._tls_pending()):
             self._read_pushed_messages()
         if (
             self._value is self._MISSING
