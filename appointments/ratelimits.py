@@ -14,20 +14,6 @@ from clinic.cache import REDIS_DOWN
 logger = logging.getLogger(__name__)
 
 
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the hop our trusted proxies saw."""
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
-
-
 def is_rate_limited(request, *, group: str, rate: str, increment: bool = True) -> bool:
     try:
         return is_ratelimited(

@@ -226,6 +226,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "clinic.admin_site.locked_out"
+# The same client address as the rate limits (TRUSTED_PROXY_COUNT below): behind a proxy, a
+# lockout by REMOTE_ADDR would lock the staff member out from everywhere.
+AXES_CLIENT_IP_CALLABLE = "clinic.network.client_ip"
 # Argon2 for new and upgraded hashes; the others only verify older hashes (then upgrade them).
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -268,7 +271,7 @@ REQUEST_POST_RATE_LIMIT = env.str("REQUEST_POST_RATE_LIMIT", default="30/10m")
 # Fail open: while Redis is down a patient's request is worth more than the throttle; the
 # honeypot and the fill-time check still stop most bots.
 RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
-RATELIMIT_IP_META_KEY = "appointments.ratelimits.client_ip"
+RATELIMIT_IP_META_KEY = "clinic.network.client_ip"
 # Number of reverse proxies in front of the site that append to X-Forwarded-For. Leave at 0
 # unless there is one: the header is then forgeable and REMOTE_ADDR is the client.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

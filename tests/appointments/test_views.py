@@ -252,6 +252,25 @@ def test_sixth_new_request_within_ten_minutes_gets_429_with_the_phone(
     assert AppointmentRequest.objects.count() == 5
 
 
+def test_behind_a_proxy_each_patient_has_their_own_limit(
+    client, practice, front_desk, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    def post_from(address):
+        return client.post(
+            FORM_URL,
+            appointment_request_data(),
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=address,
+        ).status_code
+
+    first_patient = [post_from("203.0.113.7") for _ in range(6)]
+    second_patient = post_from("198.51.100.20")
+    assert (first_patient, second_patient) == ([303] * 5 + [429], 303)
+    assert AppointmentRequest.objects.count() == 6
+
+
 def test_repeating_an_accepted_post_does_not_count_towards_the_limit(
     client, practice, front_desk
 ):

@@ -163,6 +163,44 @@ def test_five_failures_lock_that_user_and_address_with_429(client, practice):
     assert (other_address.status_code, other_user.status_code) == (302, 302)
 
 
+def test_behind_a_proxy_the_lock_holds_the_guessers_address_not_the_staff_members(
+    settings, practice
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+
+    def sign_in_from(address, **credentials):
+        # Every request reaches the site from the proxy (127.0.0.1), which names the client.
+        return Client().post(
+            reverse("admin:login"),
+            {
+                "username": user.username,
+                "otp_token": "",
+                "next": reverse("admin:index"),
+                **credentials,
+            },
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=address,
+        )
+
+    guesses = [
+        sign_in_from("203.0.113.7", password="wrong-password-123").status_code
+        for _ in range(5)
+    ]
+    guesser = sign_in_from(
+        "203.0.113.7", password=STAFF_PASSWORD, otp_token=totp_code(device)
+    )
+    at_the_front_desk = sign_in_from(
+        "198.51.100.20", password=STAFF_PASSWORD, otp_token=totp_code(device)
+    )
+    assert (guesses, guesser.status_code) == ([200, 200, 200, 200, 429], 429)
+    assert (at_the_front_desk.status_code, at_the_front_desk.url) == (
+        302,
+        reverse("admin:index"),
+    )
+
+
 def test_lock_lifts_after_the_15_minute_cool_off(client):
     user = make_staff_user(is_superuser=True)
     device = make_totp_device(user)
