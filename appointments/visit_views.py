@@ -39,16 +39,11 @@ class VisitCancelView(View):
     def dispatch(self, request, token):
         try:
             self.visit = visit_for_cancel_token(token)
-        except signing.SignatureExpired:
-            return self.refuse(request, "expired")
         except signing.BadSignature:
-            return self.refuse(request, "invalid")
+            return TemplateResponse(
+                request, self.template_name, {"is_broken_link": True}, status=400
+            )
         return super().dispatch(request, token)
-
-    def refuse(self, request, problem):
-        return TemplateResponse(
-            request, self.template_name, {"problem": problem}, status=400
-        )
 
     def get(self, request, token):
         return self.render(request, VisitCancelForm())

@@ -31,9 +31,9 @@ from .tasks import enqueue_delivery
 logger = logging.getLogger(__name__)
 
 REMINDER_LEAD_TIME = datetime.timedelta(hours=24)
+# A cancel link works until its visit begins, however far ahead the visit was booked (the page
+# refuses once it has begun); it can only ever cancel that one visit.
 CANCEL_LINK_SALT = "appointments.visit-cancel"
-# A cancel link works this long after its email was sent, and never once the visit has begun.
-CANCEL_LINK_MAX_AGE = datetime.timedelta(days=60)
 
 
 class WorkflowError(Exception):
@@ -214,12 +214,8 @@ def cancel_token(visit: Visit) -> str:
 
 
 def visit_for_cancel_token(token: str) -> Visit:
-    """The visit a cancel link is for. Raises signing.BadSignature (SignatureExpired when old)."""
-    data = signing.loads(
-        token,
-        salt=CANCEL_LINK_SALT,
-        max_age=CANCEL_LINK_MAX_AGE,
-    )
+    """The visit a cancel link is for. Raises signing.BadSignature for a changed link."""
+    data = signing.loads(token, salt=CANCEL_LINK_SALT)
     try:
         return Visit.objects.select_related("appointment_request").get(pk=data["visit"])
     except (Visit.DoesNotExist, KeyError, TypeError):
