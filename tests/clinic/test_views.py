@@ -325,3 +325,12 @@ def test_cached_pages_never_outlive_the_boston_day_their_closures_were_listed_on
     )
     seconds_left = (midnight - timezone.now()).total_seconds()
     assert 1 <= _timeout({"next_publish": None}) <= seconds_left + 1
+
+
+@pytest.mark.parametrize("name", ["visit", "privacy"])
+def test_pages_before_setup_offer_no_empty_phone_link(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert 'href="tel:"' not in response.content.decode()
+    if name == "visit":
+        assert "This website is being set up." in text_of(response)
