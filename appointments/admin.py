@@ -16,6 +16,8 @@ from import_export import fields, resources
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV
 
+from clinic.models import Practice
+
 from . import outbox
 from .models import (
     ALLOWED_TRANSITIONS,
@@ -558,6 +560,12 @@ class ScheduleVisitForm(forms.Form):
         coerce=int,
         initial=30,
     )
+    book_anyway = forms.BooleanField(
+        required=False,
+        label="Book it anyway",
+        help_text="Only for a visit agreed with the practitioner on a day or at a time the "
+        "practice is closed.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -596,6 +604,17 @@ class ScheduleVisitForm(forms.Form):
         cleaned_data["duration"] = datetime.timedelta(
             minutes=cleaned_data.get("duration") or 30
         )
+        practice = Practice.get_current()
+        closed = practice and practice.why_closed_at(
+            starts_at, starts_at + cleaned_data["duration"]
+        )
+        if closed and not cleaned_data.get("book_anyway"):
+            # A patient sent to a closed office is worse than one more click for staff.
+            raise forms.ValidationError(
+                f"{closed} To book it anyway, tick “Book it anyway” and press the button "
+                "again.",
+                code="practice_closed",
+            )
         return cleaned_data
 
 

@@ -11,7 +11,9 @@ from django.utils import timezone
 from appointments.models import AccessRecord, StatusChange, Visit
 from tests.factories import (
     make_appointment_request,
+    make_closure,
     make_front_desk_user,
+    make_opening_hours,
     make_practitioner,
     make_staff_user,
     make_visit,
@@ -373,6 +375,71 @@ def test_schedule_form_refuses_the_past_and_missing_fields(desk):
         "duration": ["This field is required."],
         "date": ["Choose a date and time in the future."],
     }
+
+
+@pytest.mark.parametrize(
+    ("date", "time", "duration", "problem"),
+    [
+        (
+            "2027-01-13",
+            "10:00",
+            "30",
+            "The practice is closed on Wednesday, January 13, 2027 (Staff training).",
+        ),
+        ("2027-01-16", "10:00", "30", "The practice is not open on Saturdays."),
+        (
+            "2027-01-12",
+            "16:45",
+            "30",
+            "That is outside the practice's hours on Tuesdays (9:00 AM to 5:00 PM).",
+        ),
+    ],
+)
+def test_booking_on_a_closed_day_or_after_hours_needs_a_second_look(
+    desk, practice, date, time, duration, problem
+):
+    _, client = desk
+    make_opening_hours(practice)  # Monday to Friday, 9 to 5
+    make_closure(practice, datetime.date(2027, 1, 13), public_note="Staff training")
+    practitioner = make_practitioner()
+    appointment_request = make_appointment_request()
+    visit = {
+        "practitioner": practitioner.pk,
+        "date": date,
+        "time": time,
+        "duration": duration,
+    }
+
+    first = schedule(client, appointment_request, **visit)
+    assert first.context["form"].errors == {
+        "__all__": [
+            f"{problem} To book it anyway, tick “Book it anyway” and press the "
+            "button again."
+        ]
+    }
+    assert list(Visit.objects.all()) == []
+
+    confirmed = schedule(client, appointment_request, **visit, book_anyway="on")
+    assert confirmed.url == change_url(appointment_request)
+    assert Visit.objects.count() == 1
+
+
+def test_booking_within_opening_hours_needs_no_second_look(desk, practice):
+    _, client = desk
+    make_opening_hours(practice)
+    appointment_request = make_appointment_request()
+
+    response = schedule(
+        client,
+        appointment_request,
+        practitioner=make_practitioner().pk,
+        date="2027-01-12",
+        time="16:30",
+        duration="30",
+    )
+
+    assert response.url == change_url(appointment_request)
+    assert Visit.objects.count() == 1
 
 
 def test_schedule_view_shows_the_visits_of_a_day_and_a_week(desk):
