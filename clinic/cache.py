@@ -4,6 +4,7 @@ Django's RedisCache raises on connection errors; for this site a cache outage mu
 down, never break them. Counters (incr/decr) still raise so that rate limiting decides itself.
 """
 
+import contextlib
 import logging
 import os
 import select
@@ -71,7 +72,7 @@ class TrackedKey:
 
     If the connection is lost, the value is forgotten and read afresh on reconnection; as a
     last resort against a silently dead connection, it is re-read at least every `max_age`
-    seconds anyway.
+    seconds anyway. Where Redis refuses tracking (an ACL without CLIENT), every call reads.
     """
 
     _MISSING = object()
@@ -92,8 +93,19 @@ class TrackedKey:
 
     def _start_tracking(self, connection):
         # Called by redis-py on every (re)connection: tracking belongs to a connection.
-        connection.send_command("CLIENT", "TRACKING", "ON")
-        connection.read_response()
+        with contextlib.suppress(redis.ResponseError):
+            # Named, so that CLIENT LIST tells these connections apart (where allowed).
+            connection.send_command("CLIENT", "SETNAME", f"tracked-key-{os.getpid()}")
+            connection.read_response()
+        try:
+            connection.send_command("CLIENT", "TRACKING", "ON")
+            connection.read_response()
+        except redis.ResponseError as error:
+            # A managed Redis may deny CLIENT commands to this user: read on every call.
+            logger.warning(
+                "Redis refused key tracking, reading on every call: %s", error
+            )
+            self.max_age = 0.0
         connection._parser.set_invalidation_push_handler(self._forget)
         self._poll = select.poll()
         self._poll.register(connection._sock, select.POLLIN)
@@ -105,8 +117,6 @@ class TrackedKey:
         pool = redis.ConnectionPool.from_url(
             self._url,
             protocol=3,
-            # Named, so that CLIENT LIST tells these connections apart.
-            client_name=f"tracked-key-{os.getpid()}",
             socket_connect_timeout=self._options.get("socket_connect_timeout"),
             socket_timeout=self._options.get("socket_timeout"),
         )

@@ -15,10 +15,12 @@ served and the generation, which Redis's key tracking invalidates the moment sta
 import datetime
 import functools
 import hashlib
+import logging
 import math
 import time
 from collections import OrderedDict
 
+import redis
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
@@ -28,6 +30,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.functional import empty
 
 from clinic.cache import REDIS_DOWN, set_tracked, tracked_key
+
+logger = logging.getLogger(__name__)
 
 STATE_KEY = "education:pages:state"
 PAGE_TIMEOUT = 24 * 3600
@@ -198,6 +202,10 @@ def _read_state():
     try:
         return tracked.get()
     except REDIS_DOWN:
+        return None
+    except redis.RedisError:
+        # Anything else Redis refuses (an old server, an ACL): serve pages uncached.
+        logger.exception("Could not read the page cache's generation")
         return None
 
 

@@ -377,5 +377,6 @@ def test_error_reports_and_logs_never_show_what_patients_typed(
         reporter.cleansed_substitute,
     ) * 3
     assert caplog.records  # the run did log (requests, SQL): none of it is patient data
-    for patient_data in ["Numb", "Jane", "jane@example.com", "555"]:
+    # The phone in any format ("555" alone would also match a row number such as 1555).
+    for patient_data in ["Numb", "Jane", "jane@example.com", "5550123", "555-0123"]:
         assert patient_data not in caplog.text

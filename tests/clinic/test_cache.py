@@ -5,10 +5,12 @@ edit must show on the very next read, with no round trip to Redis while nothing 
 """
 
 import os
+import subprocess
 import time
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 
 from clinic.cache import REDIS_DOWN, TrackedKey, set_tracked
 
@@ -37,19 +39,48 @@ def test_every_write_by_another_client_is_seen_by_the_very_next_read(tracked):
     assert tracked.get() is None
 
 
-def test_an_unchanged_value_is_answered_without_asking_redis(tracked):
-    cache.set(NAME, "current")
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis server of this test's own (a cache backend on it), free to pause and kill."""
+    from tests.conftest import _free_port
+
+    port = _free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+        + ["--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    backend = RedisCache(
+        f"redis://127.0.0.1:{port}/0",
+        {"OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}},
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            backend._cache.get_client(write=True).ping()
+            break
+        except REDIS_DOWN:
+            if time.monotonic() > deadline:
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield backend
+    server.kill()
+    server.wait()
+
+
+def test_an_unchanged_value_is_answered_without_asking_redis(private_redis):
+    tracked = TrackedKey(private_redis._cache, private_redis.make_key(NAME))
+    private_redis.set(NAME, "current")
     assert tracked.get() == "current"
-    # While Redis holds every client's commands (longer than the 0.5 s socket timeout), a GET
-    # would time out and raise; the tracked value needs no command at all. The pause lifts
-    # itself: an UNPAUSE would be held too.
-    redis().execute_command("CLIENT", "PAUSE", 800, "ALL")
-    paused_until = time.monotonic() + 0.8
-    try:
-        reads = [tracked.get() for _ in range(100)]
-        assert (reads, time.monotonic() < paused_until) == (["current"] * 100, True)
-    finally:
-        time.sleep(max(0.0, paused_until - time.monotonic()) + 0.05)
+    # While Redis holds every client's commands, a GET would wait out the 0.5 s socket timeout
+    # and raise; the tracked value needs no command at all.
+    private_redis._cache.get_client(write=True).execute_command(
+        "CLIENT", "PAUSE", 10_000, "ALL"
+    )
+    paused_until = time.monotonic() + 10
+    reads = [tracked.get() for _ in range(100)]
+    assert (reads, time.monotonic() < paused_until) == (["current"] * 100, True)
 
 
 def test_a_write_made_while_the_connection_was_cut_is_seen_after_it(tracked):
@@ -80,3 +111,33 @@ def test_an_unreachable_redis_raises_as_a_get_would(settings):
     tracked = TrackedKey(cache._cache, cache.make_key(NAME))
     with pytest.raises(REDIS_DOWN):
         tracked.get()
+
+
+@pytest.fixture
+def redis_user_without_client_commands():
+    """A real Redis user whose ACL denies CLIENT commands, as some managed services do."""
+    name = f"no-client-{os.getpid()}"
+    redis().execute_command(
+        "ACL", "SETUSER", name, "on", "nopass", "~*", "&*", "+@all", "-client"
+    )
+    yield name
+    redis().execute_command("ACL", "DELUSER", name)
+
+
+def test_without_tracking_rights_every_read_asks_redis(
+    settings, redis_user_without_client_commands, caplog
+):
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": f"redis://{redis_user_without_client_commands}@127.0.0.1:6379/0",
+        }
+    }
+    tracked = TrackedKey(cache._cache, cache.make_key(NAME))
+    cache.set(NAME, "first")
+    assert tracked.get() == "first"
+    # A plain set: with no tracking, nothing could be told, so the read itself must ask.
+    cache.set(NAME, "second")
+    assert tracked.get() == "second"
+    assert "Redis refused key tracking" in caplog.text
+    tracked._connection.disconnect()
