@@ -249,9 +249,9 @@ class PublicPageCacheMiddleware:
                 local_pages.put(page_key, page)
             else:
                 page = None
-        if page is None:
-            return self._render_and_store(request, state, page_key, etag)
         not_modified = get_conditional_response(request, etag=etag)
+        if page is None:
+            return self._render_and_store(request, state, page_key, etag, not_modified)
         if not_modified is not None:
             return self._with_page_headers(not_modified, page, etag)
         response = HttpResponse(page["content"], headers=page["headers"])
@@ -259,8 +259,7 @@ class PublicPageCacheMiddleware:
         response["ETag"] = etag
         return response
 
-    def _render_and_store(self, request, state, page_key, etag):
-        not_modified = get_conditional_response(request, etag=etag)
+    def _render_and_store(self, request, state, page_key, etag, not_modified):
         response = self.get_response(request)
         if not getattr(response, "is_public_page", False):
             return response
