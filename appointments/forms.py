@@ -245,10 +245,9 @@ class AppointmentRequestForm(SubmissionForm):
         if horizon is not None and day > today + datetime.timedelta(days=horizon):
             last = today + datetime.timedelta(days=horizon)
             return f"We take requests up to {horizon} days ahead: choose {last:%A, %B %-d, %Y} or earlier."
-        for closure in practice.closures.all():
-            if closure.start_date <= day <= closure.end_date:
-                note = f" ({closure.public_note})" if closure.public_note else ""
-                return f"We are closed on {day:%A, %B %-d}{note}. Choose another date."
+        if closure := practice.closure_on(day):
+            note = f" ({closure.public_note})" if closure.public_note else ""
+            return f"We are closed on {day:%A, %B %-d}{note}. Choose another date."
         hours = self.opening_hours_on(day.weekday())
         if practice.has_hours and not hours:
             return f"We are not open on {day:%A}s. Choose another date."

@@ -143,11 +143,14 @@ class Practice(models.Model):
         today = today or timezone.localdate()
         return [closure for closure in self.closures.all() if closure.end_date >= today]
 
-    def is_closed_on(self, day: datetime.date) -> bool:
-        return any(
-            closure.start_date <= day <= closure.end_date
-            for closure in self.closures.all()
+    def closure_on(self, day: datetime.date):
+        """The closure that covers this day, or None."""
+        return next(
+            (c for c in self.closures.all() if c.start_date <= day <= c.end_date), None
         )
+
+    def is_closed_on(self, day: datetime.date) -> bool:
+        return self.closure_on(day) is not None
 
     def why_closed_at(
         self, starts_at: datetime.datetime, ends_at: datetime.datetime
@@ -158,10 +161,9 @@ class Practice(models.Model):
         """
         start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
         day = start.date()
-        for closure in self.closures.all():
-            if closure.start_date <= day <= closure.end_date:
-                note = f" ({closure.public_note})" if closure.public_note else ""
-                return f"The practice is closed on {day:%A, %B %-d, %Y}{note}."
+        if closure := self.closure_on(day):
+            note = f" ({closure.public_note})" if closure.public_note else ""
+            return f"The practice is closed on {day:%A, %B %-d, %Y}{note}."
         if not self.has_hours:
             return ""
         slots = [
