@@ -34,15 +34,12 @@ class ReviewStateFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
         if self.value() == "needs_review":
-            return queryset.needs_review(today)
+            return queryset.needs_review()
         if self.value() == "overdue":
-            return queryset.filter(next_review_due__lt=today)
+            return queryset.review_overdue()
         if self.value() == "up_to_date":
-            return queryset.exclude(reviewer_name="").filter(
-                last_reviewed_on__isnull=False, next_review_due__gte=today
-            )
+            return queryset.review_up_to_date()
         return queryset
 
 
@@ -160,7 +157,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
             article.status = Article.Status.PUBLISHED
             if article.publish_at is None or article.publish_at > timezone.now():
                 article.publish_at = timezone.now()
-            if not article.summary.strip() or not article.body_text.strip():
+            if article.publication_problems():
                 skipped.append(article.title)
                 continue
             article.save()

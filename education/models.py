@@ -65,6 +65,13 @@ class Topic(models.Model):
         return reverse("education:topic_detail", kwargs={"slug": self.slug})
 
 
+REVIEW_DETAILS_MISSING = (
+    Q(reviewer_name="")
+    | Q(last_reviewed_on__isnull=True)
+    | Q(next_review_due__isnull=True)
+)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None):
         """Published articles whose publish time has come: scheduling needs no cron."""
@@ -72,14 +79,20 @@ class ArticleQuerySet(models.QuerySet):
             status=Article.Status.PUBLISHED, publish_at__lte=now or timezone.now()
         )
 
+    # The review-state rule, once: Article.has_review_details and is_review_overdue say the same
+    # of one article in Python (tests/education/test_models.py checks that they agree).
+    def review_overdue(self, today=None):
+        return self.filter(next_review_due__lt=today or timezone.localdate())
+
+    def review_up_to_date(self, today=None):
+        return self.exclude(REVIEW_DETAILS_MISSING).exclude(
+            next_review_due__lt=today or timezone.localdate()
+        )
+
     def needs_review(self, today=None):
         """Live articles with incomplete review details or past their review date."""
-        today = today or timezone.localdate()
-        return self.published().filter(
-            Q(reviewer_name="")
-            | Q(last_reviewed_on__isnull=True)
-            | Q(next_review_due__isnull=True)
-            | Q(next_review_due__lt=today)
+        return self.published().exclude(
+            pk__in=self.review_up_to_date(today).values("pk")
         )
 
     def next_scheduled_publish_at(self, now=None):
@@ -231,14 +244,7 @@ class Article(models.Model):
             # "Empty means now", decided here so that the form's constraint check agrees.
             if self.publish_at is None:
                 self.publish_at = timezone.now()
-            if not self.summary.strip():
-                errors["summary"] = ValidationError(
-                    "A published article needs a summary.", code="summary_required"
-                )
-            if not strip_tags(self.body or "").strip():
-                errors["body"] = ValidationError(
-                    "A published article needs its text.", code="body_required"
-                )
+            errors.update(self.publication_problems())
         if (
             self.last_reviewed_on
             and self.next_review_due
@@ -250,6 +256,19 @@ class Article(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    def publication_problems(self) -> dict[str, ValidationError]:
+        """What this article lacks before patients may see it (the one "ready to publish" rule)."""
+        problems = {}
+        if not self.summary.strip():
+            problems["summary"] = ValidationError(
+                "A published article needs a summary.", code="summary_required"
+            )
+        if not self.body_text.strip():
+            problems["body"] = ValidationError(
+                "A published article needs its text.", code="body_required"
+            )
+        return problems
 
     def update_search_vector(self):
         symptom_terms = " ".join(
@@ -271,7 +290,9 @@ class Article(models.Model):
     @property
     def body_text(self):
         # Block ends become spaces so that words from adjacent paragraphs do not merge.
-        return re.sub(r"\s+", " ", strip_tags(re.sub(r"</(p|h\d|li)>", " ", self.body)))
+        return re.sub(
+            r"\s+", " ", strip_tags(re.sub(r"</(p|h\d|li)>", " ", self.body or ""))
+        )
 
     @property
     def summary_opens_body(self):
@@ -302,13 +323,14 @@ class Article(models.Model):
         )
 
     @property
-    def needs_review(self):
-        return self.is_live and (
-            not self.reviewer_name
-            or self.last_reviewed_on is None
-            or self.next_review_due is None
-            or self.is_review_overdue
+    def has_review_details(self):
+        return bool(
+            self.reviewer_name and self.last_reviewed_on and self.next_review_due
         )
+
+    @property
+    def needs_review(self):
+        return self.is_live and (not self.has_review_details or self.is_review_overdue)
 
     @property
     def reviewer_display_name(self):

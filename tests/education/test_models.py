@@ -152,6 +152,45 @@ def test_needs_review_lists_live_articles_missing_review_details_or_overdue():
     assert overdue.is_review_overdue and not up_to_date.is_review_overdue
 
 
+def test_each_review_state_means_the_same_on_the_page_list_and_in_the_filter():
+    """One rule: an article's own flags and the list's filters always agree."""
+    import itertools
+
+    today = timezone.localdate()
+    dues = [
+        None,
+        today - datetime.timedelta(days=1),
+        today,
+        today + datetime.timedelta(days=9),
+    ]
+    articles = [
+        make_article(
+            reviewer_name=reviewer,
+            last_reviewed_on=reviewed,
+            next_review_due=due,
+            **({} if live else {"status": Article.Status.DRAFT, "publish_at": None}),
+        )
+        for reviewer, reviewed, due, live in itertools.product(
+            ["", "Jane Roe"],
+            [None, today - datetime.timedelta(days=30)],
+            dues,
+            [True, False],
+        )
+    ]
+    needs_review = set(Article.objects.needs_review())
+    overdue = set(Article.objects.review_overdue())
+    up_to_date = set(Article.objects.review_up_to_date())
+    for article in articles:
+        assert (
+            article.needs_review,
+            article.is_review_overdue,
+            article.has_review_details and not article.is_review_overdue,
+        ) == (article in needs_review, article in overdue, article in up_to_date)
+    assert (
+        len(needs_review) == 14
+    )  # 16 live articles, 2 of them reviewed and not yet due
+
+
 def test_history_records_who_changed_what():
     article = make_article(title="Nerve pain")
     article.title = "Nerve pain explained"
