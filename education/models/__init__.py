@@ -1,0 +1,35 @@
+"""Patient education's models: articles (with topics, former addresses and “See also” links),
+their references, and the symptoms that lead to them. Import them from here."""
+
+from .articles import (
+    BODY_EXTENSIONS,
+    PLAIN_LANGUAGE_TARGET_GRADE,
+    RESERVED_SLUGS,
+    REVIEW_DETAILS_MISSING,
+    SEARCH_CONFIG,
+    WORDS_PER_MINUTE,
+    Article,
+    ArticleQuerySet,
+    ArticleSlug,
+    RelatedArticle,
+    Topic,
+)
+from .references import Reference, doi_validator
+from .symptoms import Symptom
+
+__all__ = [
+    "BODY_EXTENSIONS",
+    "PLAIN_LANGUAGE_TARGET_GRADE",
+    "RESERVED_SLUGS",
+    "REVIEW_DETAILS_MISSING",
+    "SEARCH_CONFIG",
+    "WORDS_PER_MINUTE",
+    "Article",
+    "ArticleQuerySet",
+    "ArticleSlug",
+    "Reference",
+    "RelatedArticle",
+    "Symptom",
+    "Topic",
+    "doi_validator",
+]
