@@ -64,6 +64,7 @@ manage: venv
 lint: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: venv
 	$(PY) -m ruff format .

@@ -8,7 +8,9 @@ from django.core import signing
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
+from clinic import calendar
 from clinic.models import Practice, Weekday
+from education.models import Article
 
 from .models import (
     AppointmentRequest,
@@ -226,54 +228,31 @@ class AppointmentRequestForm(SubmissionForm):
         self.check_weekdays_and_times(cleaned_data)
         return cleaned_data
 
-    # -- the practice's calendar, in Boston time ----------------------------------------
-
-    def opening_hours_on(self, weekday: int):
-        if self.practice is None:
-            return []
-        return [h for h in self.practice.opening_hours.all() if h.weekday == weekday]
-
     def problem_with_day(self, day: datetime.date) -> str:
-        """Why the practice cannot offer this day, or "" if it can."""
-        today = timezone.localdate(self.now)
-        if day < today:
-            return "This date has passed. Choose today or a later date."
-        practice = self.practice
-        if practice is None:
+        """Why the practice cannot offer this day, in the patient's words, or "" if it can."""
+        why = calendar.unavailable_reason(self.practice, day=day, now=self.now)
+        if why is None:
             return ""
-        horizon = practice.request_horizon_days
-        if horizon is not None and day > today + datetime.timedelta(days=horizon):
-            last = today + datetime.timedelta(days=horizon)
-            return f"We take requests up to {horizon} days ahead: choose {last:%A, %B %-d, %Y} or earlier."
-        if closure := practice.closure_on(day):
-            note = f" ({closure.public_note})" if closure.public_note else ""
+        if why.reason == calendar.Reason.PAST:
+            return "This date has passed. Choose today or a later date."
+        if why.reason == calendar.Reason.BEYOND_HORIZON:
+            return f"We take requests up to {why.horizon_days} days ahead: choose {why.last_day:%A, %B %-d, %Y} or earlier."
+        if why.reason == calendar.Reason.CLOSURE:
+            note = f" ({why.closure.public_note})" if why.closure.public_note else ""
             return f"We are closed on {day:%A, %B %-d}{note}. Choose another date."
-        hours = self.opening_hours_on(day.weekday())
-        if practice.has_hours and not hours:
+        if why.reason == calendar.Reason.CLOSED_WEEKDAY:
             return f"We are not open on {day:%A}s. Choose another date."
-        notice = practice.request_min_notice_hours
-        if notice:
-            # In UTC: adding hours to a Boston wall-clock time would ignore the DST change.
-            earliest = self.now.astimezone(datetime.UTC) + datetime.timedelta(
-                hours=notice
-            )
-            # The day is possible if the practice is still open after the notice has passed;
-            # combining the date with a wall-clock time in Boston's zone gets DST right.
-            zone = timezone.get_current_timezone()
-            closes = max((h.closes_at for h in hours), default=datetime.time.max)
-            if datetime.datetime.combine(day, closes, tzinfo=zone) <= earliest:
-                return (
-                    f"We need at least {notice} hours’ notice: choose "
-                    f"{timezone.localtime(earliest):%A, %B %-d} or later."
-                )
-        return ""
+        return (
+            f"We need at least {why.notice_hours} hours’ notice: choose "
+            f"{why.earliest:%A, %B %-d} or later."
+        )
 
     def check_weekdays_and_times(self, cleaned_data):
         practice = self.practice
         if practice is None or not practice.has_hours:
             return
         weekdays = cleaned_data.get("preferred_weekdays") or []
-        closed = [day for day in weekdays if not self.opening_hours_on(day)]
+        closed = [day for day in weekdays if not calendar.weekday_hours(practice, day)]
         if closed:
             names = ", ".join(f"{Weekday(day).label}s" for day in closed)
             self.add_error(
@@ -285,8 +264,11 @@ class AppointmentRequestForm(SubmissionForm):
             )
             return
         times = cleaned_data.get("preferred_times_of_day") or []
-        days = weekdays or [day for day in Weekday.values if self.opening_hours_on(day)]
-        hours = [h for day in days for h in self.opening_hours_on(day)]
+        hours = [
+            h
+            for day in weekdays or Weekday.values
+            for h in calendar.weekday_hours(practice, day)
+        ]
         offered = {
             TimeOfDay.MORNING: any(h.opens_at < NOON for h in hours),
             TimeOfDay.AFTERNOON: any(h.closes_at > NOON for h in hours),
@@ -377,10 +359,18 @@ class ContactMessageForm(SubmissionForm):
         return fields
 
 
+class VisitCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Helps us plan. Please do not include medical details.",
+    )
+
+
 def published_article(slug: str):
     """The published article with this slug, or None (unknown slugs are ignored)."""
-    from education.models import Article
-
     if not slug or len(slug) > 200:
         return None
     return Article.objects.published().filter(slug=slug).first()

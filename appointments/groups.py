@@ -5,6 +5,8 @@ post_migrate handler), so a fresh or flushed database always has them. A group t
 left alone: a superuser's changes to it are kept.
 """
 
+from django.apps import apps as installed_apps
+
 STAFF_GROUPS = {
     "Front desk": {
         "appointments": [
@@ -59,7 +61,7 @@ def create_missing_groups(apps, *, refresh_permissions=False):
 def create_groups_after_migrate(sender, apps=None, using="default", **kwargs):
     if apps is None:
         # `flush` sends post_migrate without the migration state: use the real models.
-        from django.apps import apps
+        apps = installed_apps
     try:
         apps.get_model("auth", "Group")
     except LookupError:

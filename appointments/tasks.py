@@ -1,6 +1,8 @@
-"""Background work for the outbox, run by `manage.py db_worker` (django-tasks-db).
+"""Every background task, run by `manage.py db_worker` (django-tasks-db), and how each is queued.
 
-Task arguments are ids only: patient data stays in the database, out of the task table.
+Task arguments are ids only: patient data stays in the database, out of the task table. The
+work itself is done by appointments.outbox; a task decides what to queue next (a retry, the next
+sweep, the deliveries of new reminders). Services queue tasks once their transaction commits.
 
 The database backend neither retries nor reclaims a task whose worker died, so delivery does
 not rely on any single task: each notification gets a task when it commits (and another for each
@@ -15,8 +17,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.tasks import task
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
-from . import outbox
+from .models import NotificationStatus
+from .outbox import delivery
+from .outbox.reminders import REMINDER_LEAD_TIME, queue_due_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +33,10 @@ SWEEP_LOCK_ID = 4_204_202_605
 @task()
 def deliver_notification(notification_id: int) -> bool:
     """Send one notification if it is still due (a no-op when it was sent meanwhile)."""
-    claimed = outbox.claim(notification_ids=[notification_id], limit=1)
-    return any(outbox.deliver(notification) for notification in claimed)
+    claimed = delivery.claim(notification_ids=[notification_id], limit=1)
+    sent = [delivery.deliver(notification) for notification in claimed]
+    _queue_retries(claimed)
+    return any(sent)
 
 
 @task()
@@ -36,18 +44,33 @@ def sweep_outbox() -> int:
     """Schedule the next sweep, then deliver all due notifications."""
     # Next sweep first: if this worker dies mid-sweep, the chain of sweeps still goes on.
     schedule_sweep()
-    _queue_due_reminders()
-    return outbox.deliver_due()
-
-
-def _queue_due_reminders() -> None:
     # Visit reminders ride on the sweep too, so a lost reminder job cannot lose a reminder.
-    from .workflow import queue_due_reminders
-
     try:
         queue_due_reminders()
     except Exception:
         logger.exception("Could not queue visit reminders")
+    return deliver_due()
+
+
+@task()
+def queue_visit_reminders() -> int:
+    """The reminder job (queued for each visit's start minus 24 hours): how many were created."""
+    created = queue_due_reminders()
+    transaction.on_commit(lambda: enqueue_deliveries(created))
+    return len(created)
+
+
+def deliver_due(*, limit: int = 200) -> int:
+    """Deliver everything due now and queue the retries of failed sends; how many were sent."""
+    tried = delivery.deliver_all_due(limit=limit)
+    _queue_retries(tried)
+    return sum(notification.status == NotificationStatus.SENT for notification in tried)
+
+
+def _queue_retries(notifications) -> None:
+    for notification in notifications:
+        if delivery.needs_retry(notification):
+            enqueue_delivery(notification.pk, run_after=notification.next_attempt_at)
 
 
 def enqueue_delivery(
@@ -65,18 +88,15 @@ def enqueue_delivery(
         )
 
 
-def _uses_database_backend() -> bool:
-    from django_tasks_db.backend import DatabaseBackend
-
-    return isinstance(sweep_outbox.get_backend(), DatabaseBackend)
+def enqueue_deliveries(notification_ids: list[int]) -> None:
+    for notification_id in notification_ids:
+        enqueue_delivery(notification_id)
 
 
 def schedule_sweep() -> None:
     """Make sure exactly one future sweep is queued (idempotent, safe to call from anywhere)."""
-    if not _uses_database_backend():
+    if not isinstance(sweep_outbox.get_backend(), DatabaseBackend):
         return
-    from django_tasks_db.models import DBTaskResult
-
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -91,3 +111,13 @@ def schedule_sweep() -> None:
                 sweep_outbox.using(run_after=run_after).enqueue()
     except Exception:
         logger.exception("Could not schedule the outbox sweep")
+
+
+def queue_reminder_job(visit) -> None:
+    """Queue the reminder job for the moment this visit's reminder becomes due."""
+    try:
+        queue_visit_reminders.using(
+            run_after=max(visit.starts_at - REMINDER_LEAD_TIME, timezone.now())
+        ).enqueue()
+    except Exception:
+        logger.exception("Could not queue the reminder job for visit %s", visit.pk)

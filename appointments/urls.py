@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import views
-from .visit_views import VisitCancelView
 
 app_name = "appointments"
 
@@ -24,7 +23,7 @@ urlpatterns = [
     ),
     path(
         "appointments/visits/cancel/<str:token>/",
-        VisitCancelView.as_view(),
+        views.VisitCancelView.as_view(),
         name="visit_cancel",
     ),
 ]

@@ -1,9 +1,15 @@
+"""The patients' pages: the request and contact forms, their confirmations, the cancel link."""
+
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
@@ -13,13 +19,15 @@ from clinic.models import Practice, Weekday
 from .forms import (
     AppointmentRequestForm,
     ContactMessageForm,
+    VisitCancelForm,
     new_form_stamp,
     published_article,
     read_form_stamp,
 )
-from .models import AppointmentRequest, ContactMessage, Reason
+from .models import AppointmentRequest, ContactMessage, Reason, Visit
 from .ratelimits import is_rate_limited
-from .services import submit_appointment_request, submit_contact_message
+from .services.frontdesk import cancel_visit_by_patient
+from .services.intake import submit_appointment_request, submit_contact_message
 
 # Far above what the forms can hold (500 + 2,000 characters), far below Django's 2.5 MB.
 FORM_MAX_BYTES = 64 * 1024
@@ -186,3 +194,46 @@ class ContactReceivedView(ReceivedView):
     template_name = "appointments/contact_received.html"
     session_key = ContactView.session_key
     form_url_name = "appointments:contact"
+
+
+# The patient's cancel link from the visit confirmation. Opening the link only shows a page: mail
+# scanners and link previews open links by themselves, so cancelling takes a POST from the
+# button on that page.
+@method_decorator(never_cache, name="dispatch")
+@method_decorator(sensitive_post_parameters("reason"), name="dispatch")
+class VisitCancelView(View):
+    template_name = "appointments/visit_cancel.html"
+
+    def dispatch(self, request, token):
+        try:
+            self.visit = Visit.objects.for_cancel_token(token)
+        except signing.BadSignature:
+            return TemplateResponse(
+                request, self.template_name, {"is_broken_link": True}, status=400
+            )
+        return super().dispatch(request, token)
+
+    def get(self, request, token):
+        return self.render(request, VisitCancelForm())
+
+    def post(self, request, token):
+        form = VisitCancelForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, form, status=400)
+        cancel_visit_by_patient(visit=self.visit, reason=form.cleaned_data["reason"])
+        response = redirect(request.path)
+        response.status_code = (
+            303  # Post/Redirect/Get: a refresh shows the page, not a re-post.
+        )
+        return response
+
+    def render(self, request, form, status=200):
+        visit = self.visit
+        context = {
+            "form": form,
+            "when": visit.time_in_words,
+            "reference": visit.appointment_request.reference,
+            "is_cancelled": visit.is_cancelled,
+            "has_begun": visit.starts_at <= timezone.now(),
+        }
+        return TemplateResponse(request, self.template_name, context, status=status)

@@ -297,7 +297,7 @@ class Stack:
         return int(
             self.psql(
                 "SELECT count(*) FROM appointments_appointmentrequest "
-                f"WHERE is_spam AND submission_token IN ({values})"
+                f"WHERE status = 'spam' AND submission_token IN ({values})"
             )
         )
 

@@ -11,7 +11,8 @@ import io
 import qrcode
 import qrcode.image.svg
 from django import forms
-from django.contrib import messages
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -24,14 +25,15 @@ from django.views.decorators.csrf import csrf_protect
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import Practice
 
 ENROLMENT_DEVICE_NAME = "Authenticator app"
 
 
 def totp_issuer(device):
     """The name the authenticator app shows next to the code (OTP_TOTP_ISSUER)."""
-    from .models import Practice
-
     practice = Practice.get_current()
     return f"{practice.name} staff" if practice else "Practice website staff"
 
@@ -183,7 +185,6 @@ class ClinicAdminSite(OTPAdminSite):
         if not self.needs_enrolment(request):
             # Signed in with a password but already enrolled (or not staff): no way round the code.
             raise PermissionDenied
-        from django_otp.plugins.otp_totp.models import TOTPDevice
 
         # One pending device per person, so reloading the page keeps the same QR code.
         device, _ = TOTPDevice.objects.get_or_create(
@@ -215,9 +216,6 @@ class ClinicAdminSite(OTPAdminSite):
 
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' answer to a locked-out sign-in: 429 and what to do now (AXES_LOCKOUT_CALLABLE)."""
-    from django.conf import settings
-    from django.contrib import admin
-
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {
         **admin.site.each_context(request),

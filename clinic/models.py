@@ -149,49 +149,6 @@ class Practice(models.Model):
             (c for c in self.closures.all() if c.start_date <= day <= c.end_date), None
         )
 
-    def is_closed_on(self, day: datetime.date) -> bool:
-        return self.closure_on(day) is not None
-
-    def why_closed_at(
-        self, starts_at: datetime.datetime, ends_at: datetime.datetime
-    ) -> str:
-        """Why a visit at this time falls outside the practice's days or hours, or "".
-
-        Only what staff have entered counts: without any opening hours, only closures do.
-        """
-        start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
-        day = start.date()
-        if closure := self.closure_on(day):
-            note = f" ({closure.public_note})" if closure.public_note else ""
-            return f"The practice is closed on {day:%A, %B %-d, %Y}{note}."
-        if not self.has_hours:
-            return ""
-        slots = [
-            hours
-            for hours in self.opening_hours.all()
-            if hours.weekday == day.weekday()
-        ]
-        if not slots:
-            return f"The practice is not open on {day:%A}s."
-        if end.date() == day and any(
-            hours.opens_at <= start.time() and end.time() <= hours.closes_at
-            for hours in slots
-        ):
-            return ""
-        opening = ", ".join(
-            f"{hours.opens_at:%-I:%M %p} to {hours.closes_at:%-I:%M %p}"
-            for hours in slots
-        )
-        return f"That is outside the practice's hours on {day:%A}s ({opening})."
-
-    def is_open_on(self, day: datetime.date) -> bool | None:
-        """True/False when hours are set; None when staff have not entered hours."""
-        if self.is_closed_on(day):
-            return False
-        if not self.has_hours:
-            return None
-        return any(hours.weekday == day.weekday() for hours in self.opening_hours.all())
-
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, "Monday"

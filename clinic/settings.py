@@ -252,7 +252,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-# Appointment and contact requests: the notification outbox (see appointments/outbox.py).
+# Appointment and contact requests: the notification outbox (see appointments/outbox/delivery.py).
 # A "sending" notification whose worker has been silent this long is taken over by another;
 # it must exceed the mail timeout so that a slow send is not delivered twice.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)

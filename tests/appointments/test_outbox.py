@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from appointments import outbox
+from appointments import tasks
 from appointments.models import Notification
-from appointments.services import release_from_spam
+from appointments.outbox import delivery
+from appointments.services.intake import release_from_spam
 from appointments.tasks import deliver_notification, schedule_sweep, sweep_outbox
 from tests.factories import make_appointment_request, make_contact_message
 
@@ -103,7 +104,7 @@ def test_contact_message_notifications_render(mailoutbox):
     message = make_contact_message(email="sam@example.com", message="Parking?")
     notify(message, "staff_new_message", "desk@example.com")
     notify(message, "message_acknowledgement", "sam@example.com")
-    assert outbox.deliver_due() == 2
+    assert tasks.deliver_due() == 2
     assert sorted((m.to[0], m.subject) for m in mailoutbox) == [
         ("desk@example.com", f"New message {message.reference}"),
         ("sam@example.com", f"We received your message ({message.reference})"),
@@ -140,7 +141,7 @@ def test_failed_send_is_recorded_and_retried_later_with_backoff(mail_server_down
 
 
 def test_backoff_doubles_and_is_capped_at_an_hour():
-    assert [outbox.retry_delay(n).total_seconds() for n in range(1, 10)] == [
+    assert [delivery.retry_delay(n).total_seconds() for n in range(1, 10)] == [
         30,
         60,
         120,
@@ -185,7 +186,7 @@ def test_delivery_left_unfinished_by_a_crashed_worker_is_taken_over(mailoutbox):
         claimed_by="live-host:456",
         locked_at=timezone.now() - datetime.timedelta(seconds=10),
     )
-    assert outbox.deliver_due() == 1
+    assert tasks.deliver_due() == 1
     stale.refresh_from_db()
     busy.refresh_from_db()
     assert [m.to for m in mailoutbox] == [["desk@example.com"]]
@@ -199,7 +200,7 @@ def test_sent_notification_is_never_sent_twice(mailoutbox):
     )
     deliver_notification.call(notification.pk)
     deliver_notification.call(notification.pk)
-    outbox.deliver_due()
+    tasks.deliver_due()
     assert len(mailoutbox) == 1
 
 
@@ -209,10 +210,10 @@ def test_failure_description_never_contains_the_recipient():
         {"jane@example.com": (550, b"5.1.1 <jane@example.com> unknown")}
     )
     rejected = smtplib.SMTPDataError(554, b"Message from jane@example.com rejected")
-    assert outbox.describe_failure(refused, notification) == (
+    assert delivery.describe_failure(refused, notification) == (
         "SMTPRecipientsRefused: recipient refused (550)"
     )
-    assert outbox.describe_failure(rejected, notification) == (
+    assert delivery.describe_failure(rejected, notification) == (
         "SMTPDataError: 554 Message from [recipient] rejected"
     )
 
@@ -229,9 +230,7 @@ def test_one_sweep_is_scheduled_however_often_asked(settings):
 def test_not_spam_action_releases_the_request_and_notifies(
     admin_client, front_desk, django_capture_on_commit_callbacks
 ):
-    caught = make_appointment_request(
-        is_spam=True, spam_reason="too_fast", status="spam", email=""
-    )
+    caught = make_appointment_request(spam_reason="too_fast", status="spam", email="")
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             reverse("admin:appointments_appointmentrequest_changelist"),

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Notification
-from appointments.workflow import queue_visit_reminders
+from appointments.tasks import queue_visit_reminders
 from tests.appointments.conftest import wait_for
 from tests.factories import make_visit
 

@@ -10,14 +10,11 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from icalendar import Calendar
 
-from appointments import outbox
+from appointments import tasks
 from appointments.models import Notification, StatusChange, Visit
-from appointments.workflow import (
-    CANCEL_LINK_SALT,
-    cancel_token,
-    queue_visit_reminders,
-    schedule_visit,
-)
+from appointments.models.frontdesk import CANCEL_LINK_SALT
+from appointments.services.frontdesk import schedule_visit
+from appointments.tasks import queue_visit_reminders, sweep_outbox
 from tests.factories import (
     make_appointment_request,
     make_practitioner,
@@ -50,7 +47,7 @@ def booked(practice, settings):
 
 
 def deliver(mailoutbox):
-    outbox.deliver_due()
+    tasks.deliver_due()
     return mailoutbox
 
 
@@ -177,8 +174,6 @@ def test_reminder_job_run_twice_sends_one_reminder(practice, mailoutbox, setting
 
 
 def test_the_outbox_sweep_also_sends_due_reminders_once(practice, mailoutbox):
-    from appointments.tasks import sweep_outbox
-
     now = timezone.now()
     visit = make_visit(
         starts_at=now + datetime.timedelta(hours=12),
@@ -252,7 +247,7 @@ def test_cancel_link_post_cancels_and_tells_the_front_desk_without_patient_data(
 
 def test_cancelling_twice_changes_nothing_more(booked, client, front_desk):
     visit = booked(timezone.now() + datetime.timedelta(days=4))
-    url = reverse("appointments:visit_cancel", args=[cancel_token(visit)])
+    url = reverse("appointments:visit_cancel", args=[visit.cancel_token])
 
     client.post(url)
     client.post(url)
@@ -265,7 +260,7 @@ def test_cancelling_twice_changes_nothing_more(booked, client, front_desk):
 
 def test_a_tampered_cancel_link_is_refused(booked, client, practice):
     visit = booked(timezone.now() + datetime.timedelta(days=4))
-    token = cancel_token(visit)
+    token = visit.cancel_token
     other = make_visit()
     forged = token.replace(token[1], "A" if token[1] != "A" else "B", 1)
 
@@ -305,7 +300,7 @@ def test_a_cancel_link_cancels_nothing_once_the_visit_has_begun(
     booked, client, practice
 ):
     visit = booked(timezone.now() + datetime.timedelta(days=4))
-    url = reverse("appointments:visit_cancel", args=[cancel_token(visit)])
+    url = reverse("appointments:visit_cancel", args=[visit.cancel_token])
     Visit.objects.filter(pk=visit.pk).update(
         starts_at=timezone.now() - datetime.timedelta(minutes=5)
     )

@@ -13,15 +13,16 @@ from appointments.models import (
     RequestStatus,
     StatusChange,
     Visit,
-    one_business_day_before,
 )
-from appointments.workflow import (
+from appointments.outbox.reminders import queue_due_reminders
+from appointments.services.frontdesk import (
     VisitConflict,
     WorkflowError,
     change_status,
-    queue_due_reminders,
     schedule_visit,
 )
+from clinic.calendar import one_business_day_before
+from clinic.models import Practice
 from tests.factories import (
     make_appointment_request,
     make_practitioner,
@@ -224,9 +225,9 @@ def test_overdue_counts_business_days_only(practice):
     monday_10am = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=BOSTON)
     tuesday_1am = datetime.datetime(2026, 11, 24, 1, 0, tzinfo=BOSTON)
 
-    assert one_business_day_before(monday_8am) == datetime.datetime(
-        2026, 11, 20, 8, 0, tzinfo=BOSTON
-    )
+    assert one_business_day_before(
+        Practice.get_current(), monday_8am
+    ) == datetime.datetime(2026, 11, 20, 8, 0, tzinfo=BOSTON)
     assert list(AppointmentRequest.objects.overdue(monday_8am)) == []
     assert list(AppointmentRequest.objects.overdue(monday_10am)) == [friday_request]
     assert set(AppointmentRequest.objects.overdue(tuesday_1am)) == {

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from appointments import outbox
-from appointments.tasks import schedule_sweep
+from appointments.tasks import deliver_due, schedule_sweep
 
 
 class Command(BaseCommand):
@@ -12,5 +11,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         schedule_sweep()
-        sent = outbox.deliver_due(limit=10_000)
+        sent = deliver_due(limit=10_000)
         self.stdout.write(f"Sent {sent} notification(s).")

@@ -1,0 +1,51 @@
+"""The outbox in the admin: each email's delivery status, and sending again."""
+
+from django.contrib import admin, messages
+
+from ..models import Notification
+from ..services.outbox import send_again
+from .base import ReadOnlyAdmin
+
+
+class NotificationInline(admin.TabularInline):
+    model = Notification
+    extra = 0
+    can_delete = False
+    fields = ["kind", "recipient", "status", "attempts", "last_error", "sent_at"]
+    readonly_fields = fields
+    verbose_name_plural = "Emails sent about this request"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Delivery status for staff: what was sent, what is waiting, and why a send failed."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "about",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["appointment_request__reference", "contact_message__reference"]
+    date_hierarchy = "created_at"
+    list_select_related = ["appointment_request", "contact_message"]
+    actions = ["send_again"]
+
+    @admin.action(description="Send again now")
+    def send_again(self, request, queryset):
+        count = send_again(queryset)
+        self.message_user(
+            request, f"{count} notification(s) will be sent again.", messages.SUCCESS
+        )
+
+    @admin.display(description="Reference")
+    def about(self, obj):
+        return obj.submission.reference

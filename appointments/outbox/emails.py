@@ -1,0 +1,135 @@
+"""The outbox's emails, rendered when they are delivered (so a template fix reaches mail still
+waiting to be sent, a cancel link's age counts from when the email leaves, and task arguments
+carry ids only).
+
+One renderer per notification kind, listed in RENDERERS at the end. Subjects and staff emails
+never carry patient data: references and admin links only.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from clinic.models import Practice
+
+from ..models import Notification, NotificationKind, practitioner_name
+from .calendar_files import site_domain, visit_calendar
+
+
+def render(notification: Notification) -> EmailMessage:
+    message = RENDERERS[notification.kind](notification)
+    message.to = [notification.recipient]
+    return message
+
+
+def _email(subject: str, template: str, context: dict) -> EmailMessage:
+    body = render_to_string(f"appointments/email/{template}.txt", context)
+    return EmailMessage(subject=subject, body=body)
+
+
+# Requests and messages -------------------------------------------------------------------------
+
+
+def _submission_email(
+    subject: str, template: str, notification: Notification
+) -> EmailMessage:
+    context = {
+        "submission": notification.submission,
+        "practice": Practice.get_current(),
+    }
+    return _email(subject, template, context)
+
+
+def render_staff_new_request(notification: Notification) -> EmailMessage:
+    reference = notification.submission.reference
+    return _submission_email(
+        f"New appointment request {reference}", "staff_new_request", notification
+    )
+
+
+def render_staff_new_message(notification: Notification) -> EmailMessage:
+    reference = notification.submission.reference
+    return _submission_email(
+        f"New message {reference}", "staff_new_message", notification
+    )
+
+
+def render_patient_acknowledgement(notification: Notification) -> EmailMessage:
+    reference = notification.submission.reference
+    return _submission_email(
+        f"We received your appointment request ({reference})",
+        "patient_acknowledgement",
+        notification,
+    )
+
+
+def render_message_acknowledgement(notification: Notification) -> EmailMessage:
+    reference = notification.submission.reference
+    return _submission_email(
+        f"We received your message ({reference})",
+        "message_acknowledgement",
+        notification,
+    )
+
+
+# Visits ----------------------------------------------------------------------------------------
+
+
+def _visit_context(notification: Notification) -> dict:
+    visit = notification.visit
+    return {
+        "reference": notification.appointment_request.reference,
+        "admin_url": notification.appointment_request.admin_url,
+        "practice": Practice.get_current(),
+        "when": visit.time_in_words,
+        "practitioner": practitioner_name(visit.practitioner),
+        "cancel_url": settings.SITE_URL
+        + reverse("appointments:visit_cancel", args=[visit.cancel_token]),
+    }
+
+
+def render_visit_confirmation(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    message = _email(
+        f"Your visit is booked ({context['reference']})", "visit_confirmation", context
+    )
+    message.attach(
+        "visit.ics",
+        visit_calendar(
+            notification.visit, practice=context["practice"], domain=site_domain()
+        ).decode(),
+        "text/calendar",
+    )
+    return message
+
+
+def render_visit_reminder(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    return _email(
+        f"Reminder of your visit ({context['reference']})",
+        "visit_reminder",
+        context,
+    )
+
+
+def render_cancellation_notice(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    return _email(
+        f"Visit cancelled online ({context['reference']})",
+        "staff_visit_cancelled",
+        context,
+    )
+
+
+RENDERERS: dict[str, Callable[[Notification], EmailMessage]] = {
+    NotificationKind.STAFF_NEW_REQUEST: render_staff_new_request,
+    NotificationKind.STAFF_NEW_MESSAGE: render_staff_new_message,
+    NotificationKind.PATIENT_ACKNOWLEDGEMENT: render_patient_acknowledgement,
+    NotificationKind.MESSAGE_ACKNOWLEDGEMENT: render_message_acknowledgement,
+    NotificationKind.VISIT_CONFIRMATION: render_visit_confirmation,
+    NotificationKind.VISIT_REMINDER: render_visit_reminder,
+    NotificationKind.CANCELLATION_NOTICE: render_cancellation_notice,
+}

@@ -1,0 +1,3 @@
+"""Writes with side effects, each in one transaction, queueing their tasks once it commits:
+`intake` (what the public forms store), `frontdesk` (the staff's steps: statuses, booking,
+cancelling, the audit trail) and `outbox` (putting emails in the outbox, sending again)."""
