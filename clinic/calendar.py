@@ -45,9 +45,12 @@ def day_bounds(
 def moment_at(day: datetime.date, time: datetime.time) -> datetime.datetime | None:
     """The aware moment this Boston wall-clock time names, or None if the clocks skip it."""
     moment = datetime.datetime.combine(day, time, tzinfo=zone())
-    if timezone.localtime(moment).time() != time:
-        return None
-    return moment
+    try:
+        # Through UTC and back: a time in the spring-forward gap comes back an hour later.
+        round_trip = moment.astimezone(datetime.UTC).astimezone(zone())
+    except OverflowError:  # the last hours of year 9999: no clock change there
+        return moment
+    return moment if round_trip.time() == time else None
 
 
 def weekday_hours(practice, weekday: int) -> list:

@@ -560,3 +560,19 @@ def test_far_future_dates_get_a_message_not_an_error(desk):
     assert schedule_page.context["days"][0][
         0
     ] == timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday())
+
+
+def test_a_time_the_clocks_skip_is_refused_with_the_reason(desk):
+    _, client = desk
+    response = schedule(
+        client,
+        make_appointment_request(),
+        practitioner=make_practitioner().pk,
+        date="2027-03-14",
+        time="02:30",
+        duration="30",
+    )
+    assert response.context["form"].errors == {
+        "time": ["That time does not exist on this day (the clocks change)."]
+    }
+    assert list(Visit.objects.all()) == []
