@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from education.caching import cache_public_page
 from education.sitemaps import ArticleSitemap, EducationPagesSitemap, TopicSitemap
 
 from . import views
+from .pagecache import cache_public_page
 from .sitemaps import PracticePagesSitemap
 
 sitemaps = {

@@ -2,8 +2,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from clinic.models import Closure, OpeningHours, Practice
+from clinic.pagecache import bump_generation
 
-from .caching import bump_generation
 from .models import Article, ArticleSlug, Reference, RelatedArticle, Symptom, Topic
 
 # Everything an education page shows, including the practice's footer and header.

@@ -1,6 +1,6 @@
 """A Redis key's value kept in this process and kept fresh by Redis's key tracking (real Redis).
 
-The page cache reads its generation through clinic.cache.TrackedKey on every request: a staff
+The page cache reads its generation through clinic.pagecache.tracking.TrackedKey on every request: a staff
 edit must show on the very next read, with no round trip to Redis while nothing has changed.
 """
 
@@ -12,7 +12,8 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 
-from clinic.cache import REDIS_DOWN, TrackedKey, set_tracked
+from clinic.pagecache.backend import REDIS_DOWN
+from clinic.pagecache.tracking import TrackedKey, set_tracked
 
 NAME = "tracked-key-test"
 
@@ -102,7 +103,7 @@ def test_a_write_made_while_the_connection_was_cut_is_seen_after_it(tracked):
 def test_an_unreachable_redis_raises_as_a_get_would(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "clinic.cache.FailOpenRedisCache",
+            "BACKEND": "clinic.pagecache.backend.FailOpenRedisCache",
             # Nothing listens on port 1.
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},

@@ -5,7 +5,7 @@ import time
 from django.http import HttpResponse
 from django.urls import path
 
-from education.caching import cache_public_page
+from clinic.pagecache import cache_public_page
 
 
 @cache_public_page(timeout=1)

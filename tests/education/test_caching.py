@@ -166,7 +166,7 @@ def test_pages_are_served_uncached_while_redis_is_down(client, practice, setting
     article = make_article(title="Burning feet")
     settings.CACHES = {
         "default": {
-            "BACKEND": "clinic.cache.FailOpenRedisCache",
+            "BACKEND": "clinic.pagecache.backend.FailOpenRedisCache",
             # Nothing listens on port 1: every cache call fails at once.
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},

@@ -1,0 +1,101 @@
+"""The generation every cached page carries, and how long a page may be kept.
+
+One generation number stands for "what the public pages show"; every staff change bumps it, and
+pages stored under an older one are never served again. The state also records the next
+scheduled change (an article going live): no page outlives it, nor the Boston midnight after
+which its footer's list of upcoming closures is out of date.
+"""
+
+import datetime
+import logging
+import math
+import time
+
+import redis
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from .backend import REDIS_DOWN
+from .tracking import set_tracked, tracked_key
+
+logger = logging.getLogger(__name__)
+
+STATE_KEY = "education:pages:state"
+PAGE_TIMEOUT = 24 * 3600
+
+
+def _new_state():
+    from education.models import Article
+
+    next_publish = Article.objects.next_scheduled_publish_at()
+    return {
+        "generation": f"{time.time_ns():x}",
+        "next_publish": next_publish.timestamp() if next_publish else None,
+    }
+
+
+def bump_generation():
+    """Make every cached page stale; called on any change to what they show."""
+
+    def bump():
+        set_tracked(STATE_KEY, _new_state())
+
+    bump()
+    # Again once committed: a page rendered from the old rows between save and commit must not
+    # be stored under the new generation.
+    transaction.on_commit(bump)
+
+
+def is_fresh(state):
+    return state is not None and not (
+        state["next_publish"] and state["next_publish"] <= time.time()
+    )
+
+
+def current_state():
+    """The cache state, or None while the cache is unreachable (then nothing is cached)."""
+    state = cache.get(STATE_KEY)
+    if not is_fresh(state):
+        # First use, eviction, or a scheduled article has just gone live.
+        try:
+            state = _new_state()
+        except DatabaseError:
+            # The view will meet the outage too and answer it (503); nothing to cache.
+            return None
+        if not set_tracked(STATE_KEY, state):
+            return None
+    return state
+
+
+def read_state():
+    """The state, usually without a Redis round trip (see tracking.TrackedKey)."""
+    backend_client = getattr(cache, "_cache", None)
+    if not hasattr(backend_client, "get_client"):
+        return cache.get(STATE_KEY)
+    tracked = tracked_key(backend_client, cache.make_key(STATE_KEY))
+    try:
+        return tracked.get()
+    except REDIS_DOWN:
+        return None
+    except redis.RedisError:
+        # Anything else Redis refuses (an old server, an ACL): serve pages uncached.
+        logger.exception("Could not read the page cache's generation")
+        return None
+
+
+def _seconds_to_boston_midnight():
+    today = timezone.localdate()
+    midnight = timezone.make_aware(
+        datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min)
+    )
+    return (midnight - timezone.now()).total_seconds()
+
+
+def page_timeout(state, longest=PAGE_TIMEOUT):
+    """Seconds a page rendered under `state` may be kept, at most `longest`."""
+    # Every page's footer lists upcoming closures, which change at midnight without any edit.
+    longest = min(longest, math.ceil(_seconds_to_boston_midnight()))
+    if state["next_publish"]:
+        return max(1, min(longest, math.ceil(state["next_publish"] - time.time())))
+    return max(1, longest)
