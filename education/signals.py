@@ -1,10 +1,14 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from clinic import pagecache
 from clinic.models import Closure, OpeningHours, Practice
 from clinic.pagecache import bump_generation
 
 from .models import Article, ArticleSlug, Reference, RelatedArticle, Symptom, Topic
+
+# A scheduled article goes live without a save: no cached page may outlive that moment.
+pagecache.add_next_change(Article.objects.next_scheduled_publish_at)
 
 # Everything an education page shows, including the practice's footer and header.
 PAGE_SOURCES = [

@@ -13,6 +13,6 @@ served and the generation, which Redis's key tracking invalidates the moment sta
 """
 
 from .decorators import cache_public_page
-from .generation import bump_generation
+from .generation import add_next_change, bump_generation
 
-__all__ = ["bump_generation", "cache_public_page"]
+__all__ = ["add_next_change", "bump_generation", "cache_public_page"]

@@ -4,6 +4,11 @@ One generation number stands for "what the public pages show"; every staff chang
 pages stored under an older one are never served again. The state also records the next
 scheduled change (an article going live): no page outlives it, nor the Boston midnight after
 which its footer's list of upcoming closures is out of date.
+
+Content that changes without a save reaches the state through a hook rather than an import:
+an app hands add_next_change() a callable saying when its next such change is due (education
+gives Article.objects.next_scheduled_publish_at, from education/signals.py). The state asks
+every callable each time it is made, so a new schedule counts from the save that set it.
 """
 
 import datetime
@@ -21,17 +26,28 @@ from .tracking import set_tracked, tracked_key
 
 logger = logging.getLogger(__name__)
 
-STATE_KEY = "education:pages:state"
+STATE_KEY = "pagecache:state"
 PAGE_TIMEOUT = 24 * 3600
+
+_next_change_sources = []
+
+
+def add_next_change(source):
+    """Let no cached page outlive `source()`: the next moment pages change without a save.
+
+    `source` takes no arguments and returns an aware datetime, or None when nothing is due.
+    """
+    if source not in _next_change_sources:
+        _next_change_sources.append(source)
 
 
 def _new_state():
-    from education.models import Article
-
-    next_publish = Article.objects.next_scheduled_publish_at()
+    moments = [
+        moment for source in _next_change_sources if (moment := source()) is not None
+    ]
     return {
         "generation": f"{time.time_ns():x}",
-        "next_publish": next_publish.timestamp() if next_publish else None,
+        "next_change": min(moments).timestamp() if moments else None,
     }
 
 
@@ -49,7 +65,7 @@ def bump_generation():
 
 def is_fresh(state):
     return state is not None and not (
-        state["next_publish"] and state["next_publish"] <= time.time()
+        state["next_change"] and state["next_change"] <= time.time()
     )
 
 
@@ -57,7 +73,7 @@ def current_state():
     """The cache state, or None while the cache is unreachable (then nothing is cached)."""
     state = cache.get(STATE_KEY)
     if not is_fresh(state):
-        # First use, eviction, or a scheduled article has just gone live.
+        # First use, eviction, or a scheduled change (an article going live) has come.
         try:
             state = _new_state()
         except DatabaseError:
@@ -96,6 +112,6 @@ def page_timeout(state, longest=PAGE_TIMEOUT):
     """Seconds a page rendered under `state` may be kept, at most `longest`."""
     # Every page's footer lists upcoming closures, which change at midnight without any edit.
     longest = min(longest, math.ceil(_seconds_to_boston_midnight()))
-    if state["next_publish"]:
-        return max(1, min(longest, math.ceil(state["next_publish"] - time.time())))
+    if state["next_change"]:
+        return max(1, min(longest, math.ceil(state["next_change"] - time.time())))
     return max(1, longest)

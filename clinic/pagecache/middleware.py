@@ -103,9 +103,9 @@ class PublicPageCacheMiddleware:
         # below on the miss, so no page is ever stored under one.
         url = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}{request.get_full_path()}"
         digest = hashlib.sha1(f"{_deployment_tag()}:{url}".encode()).hexdigest()
-        # v2: pages carry their expiry and the security headers (pages stored by an older
-        # release have neither, so they are never read).
-        page_key = f"education:page:v2:{digest}"
+        # Versioned, so that pages stored by an older release are never read: v2 added the
+        # expiry and the security headers; v3 is the move to clinic.pagecache.
+        page_key = f"pagecache:page:v3:{digest}"
         state = read_state()
         if not is_fresh(state):
             state = current_state()

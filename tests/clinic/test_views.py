@@ -324,7 +324,7 @@ def test_cached_pages_never_outlive_the_boston_day_their_closures_were_listed_on
         )
     )
     seconds_left = (midnight - timezone.now()).total_seconds()
-    assert 1 <= page_timeout({"next_publish": None}) <= seconds_left + 1
+    assert 1 <= page_timeout({"next_change": None}) <= seconds_left + 1
 
 
 @pytest.mark.parametrize("name", ["visit", "privacy"])
