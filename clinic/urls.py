@@ -17,6 +17,7 @@ sitemaps = {
 }
 
 urlpatterns = [
+    # Wrapping a view in cache_public_page is all it takes to share its page from the cache.
     path("", cache_public_page(views.HomeView.as_view()), name="home"),
     path("visit/", cache_public_page(views.VisitView.as_view()), name="visit"),
     path("privacy/", cache_public_page(views.PrivacyView.as_view()), name="privacy"),

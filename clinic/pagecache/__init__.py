@@ -10,6 +10,16 @@ per-visitor content (no CSRF token, no CSP nonce, no cookie). PublicPageCacheMid
 outermost middleware, stores marked pages with their headers and serves them back before any
 other middleware runs. A hit needs no Redis round trip: each process keeps the pages it has
 served and the generation, which Redis's key tracking invalidates the moment staff change it.
+
+The mechanism knows no app; each app plugs in with three names from here:
+- @cache_public_page on a view (or around it in a urls.py path()): nothing else makes a page
+  cacheable, since the middleware finds the marked views' paths in the URLconf at start-up;
+- bump_generation() from the app's signal receivers, whenever its public content changes;
+- add_next_change(callable) for content that changes on its own at a known time (education's
+  scheduled articles): no cached page outlives the earliest moment these callables give.
+
+Modules: backend (the fail-open Redis cache), tracking (a Redis key kept in each process),
+generation (the state, bumps, expiry), decorators (the opt-in), middleware (store and serve).
 """
 
 from .decorators import cache_public_page

@@ -9,17 +9,15 @@ import hashlib
 import time
 from collections import OrderedDict
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 
+from .decorators import public_page_paths
 from .generation import current_state, is_fresh, page_timeout, read_state
 
-CACHED_PREFIX = "/education/"
-# The practice's own public pages (clinic) opt in too; their views are wrapped in clinic/urls.py.
-CACHED_PATHS = frozenset({"/", "/visit/", "/privacy/", "/accessibility/"})
 # Response headers kept with a cached page and replayed on a hit: those of the page itself and
 # those the security, CSP and clickjacking middleware add. Never cookies, Vary or the ETag.
 KEPT_HEADERS = (
@@ -40,10 +38,9 @@ KEPT_HEADERS = (
 
 @functools.cache
 def _deployment_tag():
-    # Hashed static names change with each deploy's CSS, so old pages never point at gone files.
-    return hashlib.sha1(
-        (static("css/site.css") + static("css/education.css")).encode()
-    ).hexdigest()[:8]
+    # The manifest's hash changes with any static file a deploy changes, so that pages stored
+    # before it never point at stylesheets that are gone ("" without a manifest, as in DEBUG).
+    return getattr(staticfiles_storage, "manifest_hash", "")
 
 
 class _LocalPages:
@@ -93,10 +90,13 @@ class PublicPageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        # The paths of views marked @cache_public_page, read once from the URLconf: deciding
+        # whether a request may be cached never resolves its URL.
+        self.paths, self.prefixes = public_page_paths()
 
     def __call__(self, request):
         if request.method not in ("GET", "HEAD") or not (
-            request.path.startswith(CACHED_PREFIX) or request.path in CACHED_PATHS
+            request.path.startswith(self.prefixes) or request.path in self.paths
         ):
             return self.get_response(request)
         # The Host header as sent: a host outside ALLOWED_HOSTS is refused (400) by the stack
