@@ -9,7 +9,7 @@ import logging
 from django.conf import settings
 from django_ratelimit.core import is_ratelimited
 
-from clinic.cache import REDIS_DOWN
+from clinic.pagecache.backend import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
 

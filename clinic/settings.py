@@ -46,7 +46,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Cached public pages are answered here, before anything else runs; a hit replays the
     # headers the middleware below gave the page when it was rendered.
-    "education.caching.PublicPageCacheMiddleware",
+    "clinic.pagecache.middleware.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # WhiteNoise serves static files before sessions or the database are touched.
@@ -91,7 +91,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis is the shared cache where CACHE_URL is set (compose, CI); otherwise a per-process cache.
 if env.str("CACHE_URL", default=""):
     CACHES = {
-        "default": env.cache_url("CACHE_URL", backend="clinic.cache.FailOpenRedisCache")
+        "default": env.cache_url(
+            "CACHE_URL", backend="clinic.pagecache.backend.FailOpenRedisCache"
+        )
     }
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}

@@ -2,12 +2,17 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from . import pagecache
 from .models import PRACTICE_CACHE_KEY, Closure, OpeningHours, Practice
 
 
 @receiver([post_save, post_delete], sender=Practice)
 @receiver([post_save, post_delete], sender=OpeningHours)
 @receiver([post_save, post_delete], sender=Closure)
-def forget_cached_practice(**kwargs):
-    # A staff edit must show on the very next page load.
+def practice_changed(raw=False, **kwargs):
+    # A staff edit must show on the very next page load: every page's header and footer show
+    # the practice record. The cached record goes first, so that no page stored under the new
+    # generation shows the old one.
     cache.delete(PRACTICE_CACHE_KEY)
+    if not raw:
+        pagecache.bump_generation()

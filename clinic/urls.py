@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from education.caching import cache_public_page
 from education.sitemaps import ArticleSitemap, EducationPagesSitemap, TopicSitemap
 
 from . import views
+from .pagecache import cache_public_page
 from .sitemaps import PracticePagesSitemap
 
 sitemaps = {
@@ -17,6 +17,7 @@ sitemaps = {
 }
 
 urlpatterns = [
+    # Wrapping a view in cache_public_page is all it takes to share its page from the cache.
     path("", cache_public_page(views.HomeView.as_view()), name="home"),
     path("visit/", cache_public_page(views.VisitView.as_view()), name="visit"),
     path("privacy/", cache_public_page(views.PrivacyView.as_view()), name="privacy"),

@@ -1,29 +1,24 @@
+"""How education's content reaches the page cache (clinic.pagecache) and the search index."""
+
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from clinic.models import Closure, OpeningHours, Practice
+from clinic import pagecache
 
-from .caching import bump_generation
 from .models import Article, ArticleSlug, Reference, RelatedArticle, Symptom, Topic
 
-# Everything an education page shows, including the practice's footer and header.
-PAGE_SOURCES = [
-    Article,
-    ArticleSlug,
-    Reference,
-    RelatedArticle,
-    Topic,
-    Symptom,
-    Practice,
-    OpeningHours,
-    Closure,
-]
+# What education's own models put on its pages (clinic/signals.py covers the practice record
+# in every header and footer).
+PAGE_SOURCES = [Article, ArticleSlug, Reference, RelatedArticle, Topic, Symptom]
+
+# A scheduled article goes live without a save: no cached page may outlive that moment.
+pagecache.add_next_change(Article.objects.next_scheduled_publish_at)
 
 
 def _forget_pages(**kwargs):
     if kwargs.get("raw"):
         return
-    bump_generation()
+    pagecache.bump_generation()
 
 
 for model in PAGE_SOURCES:
@@ -40,7 +35,7 @@ for model in PAGE_SOURCES:
 def _topics_or_symptoms_changed(instance, action, reverse, model, pk_set, **kwargs):
     if not action.startswith("post_"):
         return
-    bump_generation()
+    pagecache.bump_generation()
     # Topic names and symptom words feed the search index of the articles they touch.
     if isinstance(instance, Article):
         instance.update_search_vector()

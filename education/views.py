@@ -15,7 +15,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
-from .caching import cache_public_page
+from clinic.pagecache import cache_public_page
+
 from .models import SEARCH_CONFIG, Article, ArticleSlug, RelatedArticle, Symptom, Topic
 from .rendering import linked_slugs, render_body
 

@@ -94,7 +94,7 @@ def test_post_without_csrf_token_is_refused():
 def test_requests_are_accepted_while_redis_is_down(client, settings, practice):
     settings.CACHES = {
         "default": {
-            "BACKEND": "clinic.cache.FailOpenRedisCache",
+            "BACKEND": "clinic.pagecache.backend.FailOpenRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
@@ -110,7 +110,7 @@ def test_with_redis_down_and_fail_closed_the_limit_refuses(client, settings, pra
     settings.RATELIMIT_FAIL_OPEN = False
     settings.CACHES = {
         "default": {
-            "BACKEND": "clinic.cache.FailOpenRedisCache",
+            "BACKEND": "clinic.pagecache.backend.FailOpenRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

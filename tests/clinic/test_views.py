@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from education.caching import _timeout
 from tests.factories import make_closure, make_opening_hours
 
 pytestmark = pytest.mark.django_db
@@ -314,17 +313,6 @@ def test_practice_pages_are_shared_from_the_cache_until_staff_change_the_practic
         "miss",
     )
     assert 'href="tel:+16175550123"' in third.content.decode()
-
-
-def test_cached_pages_never_outlive_the_boston_day_their_closures_were_listed_on():
-    # Footers list upcoming closures, which change at midnight without any staff edit.
-    midnight = timezone.make_aware(
-        datetime.datetime.combine(
-            timezone.localdate() + datetime.timedelta(days=1), datetime.time.min
-        )
-    )
-    seconds_left = (midnight - timezone.now()).total_seconds()
-    assert 1 <= _timeout({"next_publish": None}) <= seconds_left + 1
 
 
 @pytest.mark.parametrize("name", ["visit", "privacy"])

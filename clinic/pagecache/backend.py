@@ -1,0 +1,55 @@
+"""A Redis cache that degrades to "no cache" while Redis is unreachable.
+
+Django's RedisCache raises on connection errors; for this site a cache outage must slow pages
+down, never break them. Counters (incr/decr) still raise so that rate limiting decides itself.
+"""
+
+import logging
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError, TimeoutError
+
+logger = logging.getLogger(__name__)
+REDIS_DOWN = (ConnectionError, TimeoutError)
+
+
+class FailOpenRedisCache(RedisCache):
+    def _fail_open(self, operation, default, *args, **kwargs):
+        try:
+            return getattr(super(), operation)(*args, **kwargs)
+        except REDIS_DOWN as error:
+            logger.warning(
+                "Cache unavailable during %s: %s", operation, type(error).__name__
+            )
+            return default
+
+    def get(self, key, default=None, version=None):
+        return self._fail_open("get", default, key, default, version)
+
+    def get_many(self, keys, version=None):
+        return self._fail_open("get_many", {}, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._fail_open("has_key", False, key, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._fail_open("set", None, key, value, timeout, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._fail_open("set_many", list(data), data, timeout, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._fail_open("add", False, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._fail_open("touch", False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._fail_open("delete", False, key, version)
+
+    def delete_many(self, keys, version=None):
+        return self._fail_open("delete_many", None, keys, version)
+
+    def clear(self):
+        return self._fail_open("clear", None)

@@ -1,0 +1,47 @@
+"""Staff edits to the practice's hours and closures reach every cached page on the next request.
+
+Every page's footer lists them, an article's as much as the practice's own pages, so
+clinic/signals.py tells the page cache whichever app a page belongs to.
+"""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import make_article, make_closure, make_opening_hours
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("page", ["visit", "article"])
+@pytest.mark.parametrize("edit", ["hours changed", "closure added", "closure removed"])
+def test_hours_and_closures_show_on_the_very_next_request_to_a_cached_page(
+    client, practice, page, edit
+):
+    make_opening_hours(practice, weekdays=[0], opens="09:00", closes="17:00")
+    thanksgiving = datetime.date(timezone.localdate().year + 1, 11, 26)
+    if edit == "closure removed":
+        closure = make_closure(
+            practice, thanksgiving, public_note="Closed for Thanksgiving"
+        )
+    url = reverse("visit") if page == "visit" else make_article().get_absolute_url()
+    miss, hit = client.get(url), client.get(url)
+    assert (miss["X-Cache"], hit["X-Cache"]) == ("miss", "hit")
+
+    if edit == "hours changed":
+        hours = practice.opening_hours.get()
+        hours.closes_at = datetime.time(12, 0)
+        hours.save()
+        text, before, after = "9:00 AM – 12:00 PM", False, True
+    elif edit == "closure added":
+        make_closure(practice, thanksgiving, public_note="Closed for Thanksgiving")
+        text, before, after = "Closed for Thanksgiving", False, True
+    else:
+        closure.delete()
+        text, before, after = "Closed for Thanksgiving", True, False
+
+    response = client.get(url)
+    assert (response["X-Cache"], text in hit.content.decode()) == ("miss", before)
+    assert (text in response.content.decode()) == after
