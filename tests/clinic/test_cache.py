@@ -42,9 +42,9 @@ def test_every_write_by_another_client_is_seen_by_the_very_next_read(tracked):
 @pytest.fixture
 def private_redis(tmp_path):
     """A Redis server of this test's own (a cache backend on it), free to pause and kill."""
-    from tests.conftest import _free_port
+    from tests.support.processes import free_port
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
         + ["--save", "", "--dir", str(tmp_path)],

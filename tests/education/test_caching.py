@@ -249,7 +249,7 @@ def test_each_edit_shows_on_the_very_next_request_to_every_app_server_process(
     (here, the test) must reach all of them before anyone's next request, without waiting."""
     import urllib.request
 
-    from tests.conftest import gunicorn_server
+    from tests.support.processes import gunicorn_server
 
     database = connection.settings_dict
     article = make_article(title="Burning feet")
