@@ -7,7 +7,6 @@ outbox's timings are shortened for the run (lease 20 s, retry base 2 s, sweep 3 
 is observable in seconds; the mechanisms are the production ones.
 """
 
-import contextlib
 import json
 import os
 import re
@@ -42,7 +41,6 @@ FAULT_ENV = {
     "EMAIL_TIMEOUT": "5",
 }
 REFERENCE_RE = re.compile(r"KEN-[0-9A-Z]{5}")
-MAIL_LOG = OUT / "mail.jsonl"
 
 
 class Poller:
@@ -144,21 +142,23 @@ def notifications(stack, tokens):
     return [tuple(line.split("|")) for line in output.splitlines()]
 
 
-def mails():
-    if not MAIL_LOG.exists():
-        return []
-    return [json.loads(line) for line in MAIL_LOG.read_text().splitlines() if line]
+def mail_text(message):
+    """The subject and every decoded part of a received mail."""
+    parts = [message["Subject"] or ""]
+    for part in message.walk():
+        payload = part.get_payload(decode=True)
+        parts.append((payload or b"").decode("utf-8", "replace"))
+    return "\n".join(parts)
 
 
-def deliveries(references):
+def deliveries(stack, references):
     """{(reference, recipient): number of mails received} for these references."""
     counts = {}
-    for mail in mails():
-        for reference in set(
-            REFERENCE_RE.findall(mail["subject"] + "\n" + mail["body"])
-        ):
+    for message in stack.mail.messages():
+        recipients = [r.strip() for r in message["X-RcptTo"].split(",")]
+        for reference in set(REFERENCE_RE.findall(mail_text(message))):
             if reference in references:
-                for recipient in mail["to"]:
+                for recipient in recipients:
                     key = (reference, recipient)
                     counts[key] = counts.get(key, 0) + 1
     return counts
@@ -177,7 +177,7 @@ def wait_until_sent(stack, tokens, timeout):
 def delivery_figures(stack, tokens, timeout):
     rows = wait_until_sent(stack, tokens, timeout)
     expected = {(reference, recipient) for reference, _kind, recipient, _status in rows}
-    received = deliveries({row[0] for row in rows})
+    received = deliveries(stack, {row[0] for row in rows})
     missing = [key for key in expected if received.get(key, 0) == 0]
     duplicates = sum(count - 1 for count in received.values() if count > 1)
     unsent = [row for row in rows if row[3] != "sent"]
@@ -262,7 +262,7 @@ def postgres_down(stack):
         and recovered is not None
         and recovered <= 5
         and first_303
-        and stack.processes["site"].poll() is None
+        and stack.processes["site"].is_running()
     )
     detail = (
         f"{served_503} responses were 503 with Retry-After, {len(bad)} bad ({sorted(set(bad))[:5]}); "
@@ -309,11 +309,11 @@ def worker_killed(stack):
     stack.stop_smtp()
     # One second per message keeps a delivery in flight long enough to kill the worker in it.
     stack.start_smtp(delay=1.0)
-    before = len(mails())
+    before = len(stack.mail.messages())
     run = submit(clients=4, seconds=FILL_SECONDS + 2)
     tokens = [t for t in tokens_of(run) if t]
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(mails()) < before + 2:
+    while time.monotonic() < deadline and len(stack.mail.messages()) < before + 2:
         time.sleep(0.2)
     time.sleep(0.5)  # the next message is now inside the sink's one-second DATA handler
     in_flight = [row for row in notifications(stack, tokens) if row[3] == "sending"]
@@ -498,8 +498,6 @@ def main():
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
     load_before = report.load_average()
-    with contextlib.suppress(FileNotFoundError):
-        MAIL_LOG.unlink()
     results = []
     with Stack(**FAULT_ENV) as stack:
         log("Starting PostgreSQL, Redis, the SMTP sink, gunicorn and the worker")

@@ -98,6 +98,12 @@ class Process:
         return self.popen.pid
 
     def start(self):
+        """Start the process and return once it is ready (see `wait_until_ready`)."""
+        self.launch()
+        self.wait_until_ready()
+        return self
+
+    def launch(self):
         with self.log.open("ab") as output:
             self.popen = subprocess.Popen(
                 self.command(),
@@ -107,7 +113,9 @@ class Process:
                 stderr=subprocess.STDOUT,
                 start_new_session=self.own_session,
             )
-        return self
+
+    def wait_until_ready(self):
+        """Return once the process serves; subclasses say what that means."""
 
     def is_running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
@@ -162,7 +170,7 @@ class Process:
 class Gunicorn(Process):
     """`app` under gunicorn with gunicorn.conf.py, on 127.0.0.1:`port` (a free one by default).
 
-    `start()` returns once `ready_path` answers at all: a 503 from the health check counts, as
+    Ready once `ready_path` answers at all: a 503 from the health check counts, as
     the outage tests start a server whose database is down. `options` are further gunicorn
     command-line settings; the tests pass none.
     """
@@ -203,14 +211,12 @@ class Gunicorn(Process):
             self.app,
         ]
 
-    def start(self, timeout: float = 60):
-        super().start()
+    def wait_until_ready(self):
         self._wait_until(
             lambda: http_status(self.url + self.ready_path) is not None,
-            timeout=timeout,
+            timeout=60,
             what=f"gunicorn on port {self.port}",
         )
-        return self
 
     def worker_pids(self) -> list[int]:
         """The pids of the gunicorn workers (the master's children)."""
@@ -238,8 +244,8 @@ class SmtpSink(Process):
     message keeps a delivery in flight (the bench kills a worker in the middle of one).
     """
 
-    def __init__(self, maildir, *, port=None, delay=0.0, log=os.devnull, **kwargs):
-        super().__init__(env=None, log=log, **kwargs)
+    def __init__(self, maildir, *, port=None, delay=0.0, **kwargs):
+        super().__init__(**kwargs)
         self.maildir = Path(maildir)
         self.port = port or free_port()
         self.delay = delay
@@ -254,12 +260,10 @@ class SmtpSink(Process):
             str(self.delay),
         ]
 
-    def start(self, timeout: float = 15):
-        super().start()
+    def wait_until_ready(self):
         self._wait_until(
-            lambda: port_is_open(self.port), timeout=timeout, what="the SMTP sink"
+            lambda: port_is_open(self.port), timeout=15, what="the SMTP sink"
         )
-        return self
 
     def messages(self) -> list:
         """Every message received (email.message.Message; X-RcptTo holds the recipients)."""
