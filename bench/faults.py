@@ -5,6 +5,9 @@ Everything runs on loopback against the bench's private PostgreSQL cluster, Redi
 (see bench/stack.py), so stopping and killing them disturbs nothing else on the machine. The
 outbox's timings are shortened for the run (lease 20 s, retry base 2 s, sweep 3 s) so recovery
 is observable in seconds; the mechanisms are the production ones.
+
+The faults are FAULTS at the end of this module, run in order; bench/README.md says how to add
+one.
 """
 
 import json
@@ -20,6 +23,7 @@ from datetime import UTC, datetime
 import psycopg2
 
 from bench import load, report
+from bench.report import Target
 from bench.stack import (
     DB_NAME,
     OUT,
@@ -351,6 +355,16 @@ def pid_owning_port(port):
     return int(match.group(1)) if match else None
 
 
+def killed_before_the_commit(stack):
+    """The POST waits on the requests table, so its gunicorn worker dies before any row."""
+    return gunicorn_worker_killed(stack, "appointments_appointmentrequest")
+
+
+def killed_after_the_commit(stack):
+    """The POST waits on the session table, after its request row has been committed."""
+    return gunicorn_worker_killed(stack, "django_session")
+
+
 def gunicorn_worker_killed(stack, table):
     """A POST blocks on a table lock; its gunicorn worker is SIGKILLed; the client retries."""
     patient = load.Patient("127.0.0.1", SITE_PORT, timeout=30)
@@ -427,6 +441,8 @@ def gunicorn_worker_killed(stack, table):
 
 
 ARTICLE_PATH = "/education/neuropathic-pain/"
+# The public pages the Redis-down fault visits (those this build serves before Redis stops).
+PAGES = ["/", "/education/", ARTICLE_PATH, "/education/search/?q=nerve", FORM_PATH]
 
 
 def fetch_article():
@@ -450,8 +466,13 @@ def after_redis_returns():
     )
 
 
-def redis_down(stack, pages):
+def redis_down(stack):
     """Redis stopped, rate limits on: pages served uncached, requests accepted, never a 500."""
+    pages = [
+        path
+        for path in PAGES
+        if load.Patient("127.0.0.1", SITE_PORT).get(path)[0] == 200
+    ]
     stack.stop("site")
     stack.env["BENCH_RATELIMIT"] = "on"
     stack.start_site()
@@ -494,6 +515,23 @@ def redis_down(stack, pages):
     )
 
 
+# In this order: each fault leaves the stack running for the next one.
+FAULTS = [
+    Target("PostgreSQL stopped 10 s during submissions", postgres_down),
+    Target("SMTP server down during submissions", smtp_down),
+    Target("Worker SIGKILLed mid-delivery", worker_killed),
+    Target(
+        "Gunicorn worker SIGKILLed before the commit, client retries the same token",
+        killed_before_the_commit,
+    ),
+    Target(
+        "Gunicorn worker SIGKILLed after the commit, client retries the same token",
+        killed_after_the_commit,
+    ),
+    Target("Redis down", redis_down),
+]
+
+
 def main():
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
@@ -512,49 +550,15 @@ def main():
         if load.Patient("127.0.0.1", SITE_PORT).get(FORM_PATH)[0] != 200:
             print("FAIL  the request form is not served on this build")
             return 1
-        pages = [
-            path
-            for path in [
-                "/",
-                "/education/",
-                "/education/neuropathic-pain/",
-                "/education/search/?q=nerve",
-                FORM_PATH,
-            ]
-            if load.Patient("127.0.0.1", SITE_PORT).get(path)[0] == 200
-        ]
-
-        faults = [
-            (
-                "PostgreSQL stopped 10 s during submissions",
-                lambda: postgres_down(stack),
-            ),
-            ("SMTP server down during submissions", lambda: smtp_down(stack)),
-            ("Worker SIGKILLed mid-delivery", lambda: worker_killed(stack)),
-            (
-                "Gunicorn worker SIGKILLed before the commit, client retries the same token",
-                lambda: gunicorn_worker_killed(
-                    stack, "appointments_appointmentrequest"
-                ),
-            ),
-            (
-                "Gunicorn worker SIGKILLed after the commit, client retries the same token",
-                lambda: gunicorn_worker_killed(stack, "django_session"),
-            ),
-            ("Redis down", lambda: redis_down(stack, pages)),
-        ]
-        for name, fault in faults:
-            log(name)
+        for fault in FAULTS:
+            log(fault.name)
             try:
-                ok, detail = fault()
-            except (
-                Exception
-            ) as error:  # a fault run that crashes is a failed fault, reported
+                ok, detail = fault.check(stack)
+            except Exception as error:  # a fault run that crashes is a failed fault
                 ok, detail = False, f"the fault run itself failed: {error!r}"
             stack.restart_site_if_dead()
-            verdict = "PASS" if ok else ("N/A " if ok is None else "FAIL")
-            print(f"{verdict}  {name}: {detail}", flush=True)
-            results.append((name, ok, detail))
+            print(f"{report.verdict(ok):<4}  {fault.name}: {detail}", flush=True)
+            results.append((fault.name, ok, detail))
     (OUT / "faults.json").write_text(json.dumps(results, indent=2))
     report.write_results_section(
         "faults",
@@ -569,7 +573,7 @@ def main():
             f"{SMTP_PORT}. Machine load average at the start: {load_before}.",
             "",
             *[
-                f"- **{'PASS' if ok else ('N/A' if ok is None else 'FAIL')}** {name}: {detail}"
+                f"- **{report.verdict(ok)}** {name}: {detail}"
                 for name, ok, detail in results
             ],
             "",

@@ -332,9 +332,10 @@ class Stack:
 
     # The site --------------------------------------------------------------------------------
 
-    def gunicorn(self, name, port, env=None):
+    def gunicorn(self, name, port, env=None, ready_path="/healthz"):
         return Gunicorn(
             port=port,
+            ready_path=ready_path,
             workers=GUNICORN_WORKERS,
             app="clinic.wsgi:application",
             # Bench-only, until issue 15 makes the shipped configuration fast as it is:
@@ -361,7 +362,8 @@ class Stack:
         """The floor view under gunicorn, with clinic.wsgi and another settings module."""
         name = settings.rsplit(".", 1)[-1]
         env = {**self.env, "DJANGO_SETTINGS_MODULE": settings}
-        self.run(name, self.gunicorn(name, port, env))
+        # The floor has one URL, "/": a request for any other would only log an error.
+        self.run(name, self.gunicorn(name, port, env, ready_path="/"))
 
     def gunicorn_workers(self, name="site"):
         return self.processes[name].worker_pids()
