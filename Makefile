@@ -71,7 +71,7 @@ format: venv
 	$(PY) -m ruff check --fix .
 
 # Load and fault runs on a private PostgreSQL, Redis and SMTP sink (loopback ports 5439, 6389,
-# 8089, 8090, 2526); they never touch the shared servers. See bench/README.md.
+# 8089, 8090, 8091, 2526); they never touch the shared servers. See bench/README.md.
 bench: venv
 	bench/run
 

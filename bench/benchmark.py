@@ -1,16 +1,19 @@
 """The benchmark: production stack on loopback, realistic data, wrk at 16 connections.
 
 Run with `make bench` (or `bench/run`). Takes about ten minutes. Prints a table and the targets
-(PASS/FAIL) and writes bench/RESULTS.md.
+(PASS/FAIL) and writes bench/RESULTS.md. The targets are TARGETS below, checked in order after
+the pages are measured; bench/README.md says how to add one.
 """
 
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bench import load, report
+from bench.report import Target
 from bench.stack import (
     FLOOR_MIDDLEWARE_PORT,
     GUNICORN_WORKERS,
@@ -139,6 +142,184 @@ def check_freshness(article_path):
 
 def fmt(value, spec=".0f"):
     return "n/a" if value is None else format(value, spec)
+
+
+# ---- targets ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What the targets read: the running stack and what was measured before them."""
+
+    stack: Stack
+    figures: dict
+    paths: dict  # {label: path} of the PAGES this build serves
+    has_form: bool
+
+    def page(self, label):
+        return next((p for p in self.figures["pages"] if p["label"] == label), None)
+
+
+NO_ARTICLE = (False, "no article page")
+
+
+def article_throughput(run):
+    if (article := run.page("Article page")) is None:
+        return NO_ARTICLE
+    return article["ratio"] >= 0.8, (
+        f"{article['rps']:.0f} req/s vs floor {article['floor_rps']:.0f} req/s (runs just before "
+        f"and after) = {article['ratio']:.0%}"
+    )
+
+
+def article_queries(run):
+    if (article := run.page("Article page")) is None:
+        return NO_ARTICLE
+    constancy = probe("article-constancy") or []
+    run.figures["constancy"] = constancy
+    counts = sorted({c["queries"] for c in constancy})
+    miss = article["queries_miss"]
+    detail = (
+        f"miss {miss} queries (with the practice record and cache state already cached; "
+        f"{article['queries_cold']} on an empty cache), hit {article['queries_hit']}; "
+    ) + "; ".join(f"{c['label']} ({c['counts']}): {c['queries']}" for c in constancy)
+    ok = (
+        miss is not None
+        and miss <= 5
+        and len(counts) <= 1
+        and (not counts or counts[0] <= 5)
+    )
+    return ok, detail
+
+
+def conditional_request(run):
+    if "Article page" not in run.paths:
+        return NO_ARTICLE
+    conditional = report.check_conditional(site_url(), run.paths["Article page"])
+    run.figures["conditional"] = conditional
+    return conditional["ok"], conditional["detail"]
+
+
+def freshness(run):
+    if "Article page" not in run.paths:
+        return NO_ARTICLE
+    return check_freshness(run.paths["Article page"])
+
+
+def article_weight(run):
+    if "Article page" not in run.paths:
+        return NO_ARTICLE
+    weight = report.check_page_weight(site_url(), run.paths["Article page"])
+    run.figures["weight"] = weight
+    return weight["ok"], (
+        f"HTML {weight['html_bytes'] / 1024:.1f} KB ({weight['html_gzip_bytes'] / 1024:.1f} KB gzip), "
+        f"with CSS {(weight['html_bytes'] + weight['css_bytes']) / 1024:.1f} KB, "
+        f"{len(weight['scripts'])} script tags"
+    )
+
+
+def static_files(run):
+    static = report.check_static(site_url(), run.paths.get("Article page", "/"))
+    run.figures["static"] = static
+    return static["ok"], "; ".join(
+        f"{f['url']}: {f['bytes']} B -> {f['encoding'] or 'uncompressed'} {f['compressed_bytes']} B, "
+        f"Cache-Control: {f['cache_control']}"
+        for f in static["files"]
+    ) or "no stylesheet linked"
+
+
+def private_pages(run):
+    private = {
+        label: report.check_not_shared(site_url(), path)
+        for label, path in run.paths.items()
+    }
+    run.figures["private"] = private
+    form = private.get("Request form")
+    ok = (
+        all(p["ok"] for p in private.values())
+        and form is not None
+        and form["carries"]["csrf"] > 0
+    )
+    return ok, "; ".join(
+        f"{label}: {p['carries']['csrf']} CSRF/{p['carries']['form token']} form token/"
+        f"{p['carries']['nonce']} nonce, "
+        + ("all differ between visitors" if p["ok"] else f"SHARED {p['shared']}")
+        for label, p in private.items()
+    )
+
+
+def patients_submitting(run):
+    return submissions_stored(run, "submissions", SUBMIT_SECONDS, pipelined=False)
+
+
+def stress_submissions(run):
+    return submissions_stored(run, "stress", STRESS_SECONDS, pipelined=True)
+
+
+def submissions_stored(run, key, seconds, *, pipelined):
+    """Every 303 stored once, no 5xx; and unless pipelined, POST p99 under a second."""
+    if not run.has_form:
+        return False, "no request form on this build"
+    log(f"{key}: {SUBMIT_CLIENTS} clients x {seconds}s")
+    load_run, elapsed = submissions(SUBMIT_CLIENTS, seconds, pipelined=pipelined)
+    statuses = load_run.statuses()
+    stored = stored_for(run.stack, load_run)
+    posted = statuses.get(303, 0)
+    five_xx = sum(v for k, v in statuses.items() if isinstance(k, int) and k >= 500)
+    p99 = load_run.latency(99)
+    run.figures[key] = {
+        "clients": SUBMIT_CLIENTS,
+        "seconds": elapsed,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "stored": stored,
+        "p50_ms": load_run.latency(50),
+        "p99_ms": p99,
+        "form_errors": load_run.form_errors,
+    }
+    ok = (
+        posted > 0
+        and stored["rows"] == posted == stored["distinct_tokens"]
+        and stored["duplicates"] == 0
+        and stored["spam"] == 0
+        and five_xx == 0
+        and "error" not in statuses
+        and (pipelined or (p99 is not None and p99 < 1000))
+    )
+    return ok, (
+        f"{posted} x 303 ({posted / elapsed:.1f}/s), {stored['rows']} rows stored "
+        f"({stored['spam']} caught as spam), {stored['duplicates']} duplicates, "
+        f"statuses {statuses}, POST p50 {fmt(load_run.latency(50))} ms, "
+        f"p99 {fmt(p99)} ms"
+    )
+
+
+# In this order: the submission runs come last, as they fill the database.
+TARGETS = [
+    Target("Article page >= 80% of the floor's throughput", article_throughput),
+    Target(
+        "Article cache miss <= 5 queries, constant in references/topics/related",
+        article_queries,
+    ),
+    Target("Conditional request gets 304", conditional_request),
+    Target(
+        "Staff edits and scheduled articles visible on the very next request", freshness
+    ),
+    Target(
+        "Article page < 30 KB HTML, < 60 KB with its CSS, no JavaScript", article_weight
+    ),
+    Target("Static files compressed, far-future immutable caching", static_files),
+    Target("Forms and CSP nonces never served from a shared cache", private_pages),
+    Target(
+        f"{SUBMIT_CLIENTS} concurrent patients x {SUBMIT_SECONDS}s (each: fetch the form, "
+        f"{FILL_SECONDS:g}s to fill it, post): every 303 stored once, no 5xx, p99 < 1 s",
+        patients_submitting,
+    ),
+    Target(
+        f"Stress, {SUBMIT_CLIENTS} clients x {STRESS_SECONDS}s with no think time "
+        "(a GET or POST always in flight): every 303 stored once, no 5xx",
+        stress_submissions,
+    ),
+]
 
 
 def main():
@@ -277,156 +458,14 @@ def main():
         figures["floor_middleware"] = floor_middleware
         figures["submission_probe"] = submission_probe
 
-        # ---- targets -----------------------------------------------------------------------
-        targets = figures["targets"]
-
-        def target(name, ok, detail):
-            targets.append({"name": name, "ok": bool(ok), "detail": detail})
-            print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
-
         print()
-        article = next(
-            (p for p in figures["pages"] if p["label"] == "Article page"), None
-        )
-        if article:
-            target(
-                "Article page >= 80% of the floor's throughput",
-                article["ratio"] >= 0.8,
-                f"{article['rps']:.0f} req/s vs floor {article['floor_rps']:.0f} req/s (runs just before "
-                f"and after) = {article['ratio']:.0%}",
+        measured = Run(stack, figures, paths, bool(has_form))
+        for target in TARGETS:
+            ok, detail = target.check(measured)
+            figures["targets"].append(
+                {"name": target.name, "ok": bool(ok), "detail": detail}
             )
-            constancy = probe("article-constancy") or []
-            figures["constancy"] = constancy
-            counts = sorted({c["queries"] for c in constancy})
-            miss = article["queries_miss"]
-            detail = (
-                f"miss {miss} queries (with the practice record and cache state already cached; "
-                f"{article['queries_cold']} on an empty cache), hit {article['queries_hit']}; "
-            ) + "; ".join(
-                f"{c['label']} ({c['counts']}): {c['queries']}" for c in constancy
-            )
-            target(
-                "Article cache miss <= 5 queries, constant in references/topics/related",
-                miss is not None
-                and miss <= 5
-                and len(counts) <= 1
-                and (not counts or counts[0] <= 5),
-                detail,
-            )
-            conditional = report.check_conditional(site_url(), paths["Article page"])
-            figures["conditional"] = conditional
-            target(
-                "Conditional request gets 304", conditional["ok"], conditional["detail"]
-            )
-            fresh_ok, fresh_detail = check_freshness(paths["Article page"])
-            target(
-                "Staff edits and scheduled articles visible on the very next request",
-                fresh_ok,
-                fresh_detail,
-            )
-            weight = report.check_page_weight(site_url(), paths["Article page"])
-            figures["weight"] = weight
-            target(
-                "Article page < 30 KB HTML, < 60 KB with its CSS, no JavaScript",
-                weight["ok"],
-                f"HTML {weight['html_bytes'] / 1024:.1f} KB ({weight['html_gzip_bytes'] / 1024:.1f} KB gzip), "
-                f"with CSS {(weight['html_bytes'] + weight['css_bytes']) / 1024:.1f} KB, "
-                f"{len(weight['scripts'])} script tags",
-            )
-        else:
-            target(
-                "Article page >= 80% of the floor's throughput",
-                False,
-                "no article page",
-            )
-        static = report.check_static(site_url(), paths.get("Article page", "/"))
-        figures["static"] = static
-        target(
-            "Static files compressed, far-future immutable caching",
-            static["ok"],
-            "; ".join(
-                f"{f['url']}: {f['bytes']} B -> {f['encoding'] or 'uncompressed'} {f['compressed_bytes']} B, "
-                f"Cache-Control: {f['cache_control']}"
-                for f in static["files"]
-            )
-            or "no stylesheet linked",
-        )
-        private = {
-            label: report.check_not_shared(site_url(), path) for label, path in pages
-        }
-        figures["private"] = private
-        form_private = private.get("Request form")
-        target(
-            "Forms and CSP nonces never served from a shared cache",
-            all(p["ok"] for p in private.values())
-            and form_private is not None
-            and form_private["carries"]["csrf"] > 0,
-            "; ".join(
-                f"{label}: {p['carries']['csrf']} CSRF/{p['carries']['form token']} form token/"
-                f"{p['carries']['nonce']} nonce, "
-                + (
-                    "all differ between visitors"
-                    if p["ok"]
-                    else f"SHARED {p['shared']}"
-                )
-                for label, p in private.items()
-            ),
-        )
-
-        if has_form:
-            for key, pipelined, seconds, name in (
-                (
-                    "submissions",
-                    False,
-                    SUBMIT_SECONDS,
-                    f"{SUBMIT_CLIENTS} concurrent patients x {SUBMIT_SECONDS}s (each: fetch the "
-                    f"form, {FILL_SECONDS:g}s to fill it, post): every 303 stored once, no 5xx, "
-                    "p99 < 1 s",
-                ),
-                (
-                    "stress",
-                    True,
-                    STRESS_SECONDS,
-                    f"Stress, {SUBMIT_CLIENTS} clients x {STRESS_SECONDS}s with no think time "
-                    "(a GET or POST always in flight): every 303 stored once, no 5xx",
-                ),
-            ):
-                log(name)
-                run, elapsed = submissions(SUBMIT_CLIENTS, seconds, pipelined=pipelined)
-                statuses = run.statuses()
-                stored = stored_for(stack, run)
-                posted = statuses.get(303, 0)
-                five_xx = sum(
-                    v for k, v in statuses.items() if isinstance(k, int) and k >= 500
-                )
-                p99 = run.latency(99)
-                figures[key] = {
-                    "clients": SUBMIT_CLIENTS,
-                    "seconds": elapsed,
-                    "statuses": {str(k): v for k, v in statuses.items()},
-                    "stored": stored,
-                    "p50_ms": run.latency(50),
-                    "p99_ms": p99,
-                    "form_errors": run.form_errors,
-                }
-                target(
-                    name,
-                    posted > 0
-                    and stored["rows"] == posted == stored["distinct_tokens"]
-                    and stored["duplicates"] == 0
-                    and stored["spam"] == 0
-                    and five_xx == 0
-                    and "error" not in statuses
-                    and (pipelined or (p99 is not None and p99 < 1000)),
-                    f"{posted} x 303 ({posted / elapsed:.1f}/s), {stored['rows']} rows stored "
-                    f"({stored['spam']} caught as spam), {stored['duplicates']} duplicates, "
-                    f"statuses {statuses}, POST p50 {fmt(run.latency(50))} ms, "
-                    f"p99 {fmt(p99)} ms",
-                )
-        else:
-            target(
-                "Request submissions under load", False, "no request form on this build"
-            )
+            print(f"{report.verdict(ok)}  {target.name}: {detail}", flush=True)
 
         figures["machine"] = report.machine(stack.psql("SHOW server_version"))
     figures["load_before"] = load_before

@@ -5,9 +5,11 @@ Everything runs on loopback against the bench's private PostgreSQL cluster, Redi
 (see bench/stack.py), so stopping and killing them disturbs nothing else on the machine. The
 outbox's timings are shortened for the run (lease 20 s, retry base 2 s, sweep 3 s) so recovery
 is observable in seconds; the mechanisms are the production ones.
+
+The faults are FAULTS at the end of this module, run in order; bench/README.md says how to add
+one.
 """
 
-import contextlib
 import json
 import os
 import re
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 import psycopg2
 
 from bench import load, report
+from bench.report import Target
 from bench.stack import (
     DB_NAME,
     OUT,
@@ -42,7 +45,6 @@ FAULT_ENV = {
     "EMAIL_TIMEOUT": "5",
 }
 REFERENCE_RE = re.compile(r"KEN-[0-9A-Z]{5}")
-MAIL_LOG = OUT / "mail.jsonl"
 
 
 class Poller:
@@ -144,21 +146,23 @@ def notifications(stack, tokens):
     return [tuple(line.split("|")) for line in output.splitlines()]
 
 
-def mails():
-    if not MAIL_LOG.exists():
-        return []
-    return [json.loads(line) for line in MAIL_LOG.read_text().splitlines() if line]
+def mail_text(message):
+    """The subject and every decoded part of a received mail."""
+    parts = [message["Subject"] or ""]
+    for part in message.walk():
+        payload = part.get_payload(decode=True)
+        parts.append((payload or b"").decode("utf-8", "replace"))
+    return "\n".join(parts)
 
 
-def deliveries(references):
+def deliveries(stack, references):
     """{(reference, recipient): number of mails received} for these references."""
     counts = {}
-    for mail in mails():
-        for reference in set(
-            REFERENCE_RE.findall(mail["subject"] + "\n" + mail["body"])
-        ):
+    for message in stack.mail.messages():
+        recipients = [r.strip() for r in message["X-RcptTo"].split(",")]
+        for reference in set(REFERENCE_RE.findall(mail_text(message))):
             if reference in references:
-                for recipient in mail["to"]:
+                for recipient in recipients:
                     key = (reference, recipient)
                     counts[key] = counts.get(key, 0) + 1
     return counts
@@ -177,7 +181,7 @@ def wait_until_sent(stack, tokens, timeout):
 def delivery_figures(stack, tokens, timeout):
     rows = wait_until_sent(stack, tokens, timeout)
     expected = {(reference, recipient) for reference, _kind, recipient, _status in rows}
-    received = deliveries({row[0] for row in rows})
+    received = deliveries(stack, {row[0] for row in rows})
     missing = [key for key in expected if received.get(key, 0) == 0]
     duplicates = sum(count - 1 for count in received.values() if count > 1)
     unsent = [row for row in rows if row[3] != "sent"]
@@ -262,7 +266,7 @@ def postgres_down(stack):
         and recovered is not None
         and recovered <= 5
         and first_303
-        and stack.processes["site"].poll() is None
+        and stack.processes["site"].is_running()
     )
     detail = (
         f"{served_503} responses were 503 with Retry-After, {len(bad)} bad ({sorted(set(bad))[:5]}); "
@@ -309,11 +313,11 @@ def worker_killed(stack):
     stack.stop_smtp()
     # One second per message keeps a delivery in flight long enough to kill the worker in it.
     stack.start_smtp(delay=1.0)
-    before = len(mails())
+    before = len(stack.mail.messages())
     run = submit(clients=4, seconds=FILL_SECONDS + 2)
     tokens = [t for t in tokens_of(run) if t]
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(mails()) < before + 2:
+    while time.monotonic() < deadline and len(stack.mail.messages()) < before + 2:
         time.sleep(0.2)
     time.sleep(0.5)  # the next message is now inside the sink's one-second DATA handler
     in_flight = [row for row in notifications(stack, tokens) if row[3] == "sending"]
@@ -349,6 +353,16 @@ def pid_owning_port(port):
     ).stdout
     match = re.search(r"pid=(\d+)", output)
     return int(match.group(1)) if match else None
+
+
+def killed_before_the_commit(stack):
+    """The POST waits on the requests table, so its gunicorn worker dies before any row."""
+    return gunicorn_worker_killed(stack, "appointments_appointmentrequest")
+
+
+def killed_after_the_commit(stack):
+    """The POST waits on the session table, after its request row has been committed."""
+    return gunicorn_worker_killed(stack, "django_session")
 
 
 def gunicorn_worker_killed(stack, table):
@@ -427,6 +441,8 @@ def gunicorn_worker_killed(stack, table):
 
 
 ARTICLE_PATH = "/education/neuropathic-pain/"
+# The public pages the Redis-down fault visits (those this build serves before Redis stops).
+PAGES = ["/", "/education/", ARTICLE_PATH, "/education/search/?q=nerve", FORM_PATH]
 
 
 def fetch_article():
@@ -450,8 +466,13 @@ def after_redis_returns():
     )
 
 
-def redis_down(stack, pages):
+def redis_down(stack):
     """Redis stopped, rate limits on: pages served uncached, requests accepted, never a 500."""
+    pages = [
+        path
+        for path in PAGES
+        if load.Patient("127.0.0.1", SITE_PORT).get(path)[0] == 200
+    ]
     stack.stop("site")
     stack.env["BENCH_RATELIMIT"] = "on"
     stack.start_site()
@@ -494,12 +515,27 @@ def redis_down(stack, pages):
     )
 
 
+# In this order: each fault leaves the stack running for the next one.
+FAULTS = [
+    Target("PostgreSQL stopped 10 s during submissions", postgres_down),
+    Target("SMTP server down during submissions", smtp_down),
+    Target("Worker SIGKILLed mid-delivery", worker_killed),
+    Target(
+        "Gunicorn worker SIGKILLed before the commit, client retries the same token",
+        killed_before_the_commit,
+    ),
+    Target(
+        "Gunicorn worker SIGKILLed after the commit, client retries the same token",
+        killed_after_the_commit,
+    ),
+    Target("Redis down", redis_down),
+]
+
+
 def main():
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
     load_before = report.load_average()
-    with contextlib.suppress(FileNotFoundError):
-        MAIL_LOG.unlink()
     results = []
     with Stack(**FAULT_ENV) as stack:
         log("Starting PostgreSQL, Redis, the SMTP sink, gunicorn and the worker")
@@ -514,49 +550,15 @@ def main():
         if load.Patient("127.0.0.1", SITE_PORT).get(FORM_PATH)[0] != 200:
             print("FAIL  the request form is not served on this build")
             return 1
-        pages = [
-            path
-            for path in [
-                "/",
-                "/education/",
-                "/education/neuropathic-pain/",
-                "/education/search/?q=nerve",
-                FORM_PATH,
-            ]
-            if load.Patient("127.0.0.1", SITE_PORT).get(path)[0] == 200
-        ]
-
-        faults = [
-            (
-                "PostgreSQL stopped 10 s during submissions",
-                lambda: postgres_down(stack),
-            ),
-            ("SMTP server down during submissions", lambda: smtp_down(stack)),
-            ("Worker SIGKILLed mid-delivery", lambda: worker_killed(stack)),
-            (
-                "Gunicorn worker SIGKILLed before the commit, client retries the same token",
-                lambda: gunicorn_worker_killed(
-                    stack, "appointments_appointmentrequest"
-                ),
-            ),
-            (
-                "Gunicorn worker SIGKILLed after the commit, client retries the same token",
-                lambda: gunicorn_worker_killed(stack, "django_session"),
-            ),
-            ("Redis down", lambda: redis_down(stack, pages)),
-        ]
-        for name, fault in faults:
-            log(name)
+        for fault in FAULTS:
+            log(fault.name)
             try:
-                ok, detail = fault()
-            except (
-                Exception
-            ) as error:  # a fault run that crashes is a failed fault, reported
+                ok, detail = fault.check(stack)
+            except Exception as error:  # a fault run that crashes is a failed fault
                 ok, detail = False, f"the fault run itself failed: {error!r}"
             stack.restart_site_if_dead()
-            verdict = "PASS" if ok else ("N/A " if ok is None else "FAIL")
-            print(f"{verdict}  {name}: {detail}", flush=True)
-            results.append((name, ok, detail))
+            print(f"{report.verdict(ok):<4}  {fault.name}: {detail}", flush=True)
+            results.append((fault.name, ok, detail))
     (OUT / "faults.json").write_text(json.dumps(results, indent=2))
     report.write_results_section(
         "faults",
@@ -571,7 +573,7 @@ def main():
             f"{SMTP_PORT}. Machine load average at the start: {load_before}.",
             "",
             *[
-                f"- **{'PASS' if ok else ('N/A' if ok is None else 'FAIL')}** {name}: {detail}"
+                f"- **{report.verdict(ok)}** {name}: {detail}"
                 for name, ok, detail in results
             ],
             "",

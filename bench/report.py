@@ -1,4 +1,4 @@
-"""Checks over HTTP against the running stack, the machine's description, and result tables."""
+"""Targets, checks over HTTP against the running stack, the machine's description, results."""
 
 import gzip
 import os
@@ -7,7 +7,25 @@ import re
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Target:
+    """One named check of a run: `check(run)` returns (passed, detail).
+
+    `passed` is True or False, or None where the check cannot apply on this build (reported as
+    N/A, not as a failure); `detail` is the figures behind the verdict, for RESULTS.md.
+    """
+
+    name: str
+    check: Callable[..., tuple[bool | None, str]]
+
+
+def verdict(passed):
+    return "PASS" if passed else ("N/A" if passed is None else "FAIL")
 
 
 def fetch(url, headers=None, timeout=10):

@@ -4,6 +4,10 @@ Everything runs privately: a throwaway PostgreSQL cluster (initdb into a tempora
 a Redis server, gunicorn, the task worker and an SMTP sink, each on its own port. Nothing shared
 on the machine (the system PostgreSQL and Redis, other people's databases) is touched, so the
 fault runs can stop and kill these processes freely.
+
+gunicorn, the worker and the SMTP sink are the tests' own (tests/support/processes.py); what is
+here is the bench's: the private PostgreSQL and Redis, the ports, and a process group per child
+with a pid file, so that a run killed before it could clean up is cleaned up by the next one.
 """
 
 import contextlib
@@ -12,18 +16,26 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from tests.support.processes import (
+    Gunicorn,
+    Process,
+    SmtpSink,
+    Worker,
+    http_status,
+    port_is_open,
+    wait_for,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"
+MAILDIR = OUT / "maildir"
 PYTHON = sys.executable
 
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", 5439))
@@ -34,25 +46,12 @@ FLOOR_MIDDLEWARE_PORT = int(os.environ.get("BENCH_FLOOR_MIDDLEWARE_PORT", 8091))
 SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", 2526))
 DB_NAME = "clinic_bench"
 GUNICORN_WORKERS = 4
+# What the processes the stack starts have in their command lines (see clean_up_after_a_killed_run).
+OUR_PROCESSES = (b"redis-server", str(REPO).encode(), b"bench.", b"tests.support.")
 
 
 def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def port_is_open(port, host="127.0.0.1"):
-    with socket.socket() as probe:
-        probe.settimeout(0.2)
-        return probe.connect_ex((host, port)) == 0
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"Timed out after {timeout}s waiting for {what}")
 
 
 def site_env(**overrides):
@@ -113,10 +112,13 @@ class Stack:
         self.as_postgres = (
             ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
         )
+        # One Maildir for the whole run, across the sink's restarts.
+        self.mail = SmtpSink(MAILDIR, port=SMTP_PORT, **self.options("smtp"))
 
     def __enter__(self):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
         self.clean_up_after_a_killed_run()
+        shutil.rmtree(MAILDIR, ignore_errors=True)
         return self
 
     def clean_up_after_a_killed_run(self):
@@ -125,11 +127,8 @@ class Stack:
             with contextlib.suppress(ValueError, OSError):
                 pid = int(pidfile.read_text())
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                if (
-                    b"redis-server" in cmdline
-                    or str(REPO).encode() in cmdline
-                    or b"bench." in cmdline
-                ):
+                # The pid may have been reused since: kill only what looks like ours.
+                if any(mark in cmdline for mark in OUR_PROCESSES):
                     os.killpg(pid, signal.SIGKILL)
             pidfile.unlink(missing_ok=True)
         for pidfile in glob.glob(
@@ -152,32 +151,27 @@ class Stack:
 
     # Processes -----------------------------------------------------------------------------
 
-    def spawn(self, name, argv, env=None, cwd=REPO):
-        logfile = open(OUT / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.processes[name] = subprocess.Popen(
-            argv,
-            env=env or self.env,
-            cwd=cwd,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        (OUT / f"{name}.{PG_PORT}.pid").write_text(str(self.processes[name].pid))
-        return self.processes[name]
+    def run(self, name, process):
+        """Start `process` (built with `self.options(name)`) and wait until it is ready.
+
+        The pid file is written before the wait, so a run killed while a process starts
+        still leaves the next run a way to find it.
+        """
+        process.launch()
+        self.processes[name] = process
+        (OUT / f"{name}.{PG_PORT}.pid").write_text(str(process.pid))
+        process.wait_until_ready()
+        return process
+
+    def options(self, name, env=None):
+        """How every child of the stack runs: its own process group, its log in bench/out."""
+        return {"env": env or self.env, "log": OUT / f"{name}.log", "own_session": True}
 
     def stop(self, name, sig=signal.SIGTERM, timeout=15):
         (OUT / f"{name}.{PG_PORT}.pid").unlink(missing_ok=True)
         process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            process.stop(sig, timeout)
 
     def manage(self, *args, env=None, check=True):
         return subprocess.run(
@@ -314,75 +308,65 @@ class Stack:
     def start_redis(self):
         if port_is_open(REDIS_PORT):
             raise RuntimeError(f"Port {REDIS_PORT} is taken; set BENCH_REDIS_PORT")
-        self.spawn(
+        self.run(
             "redis",
-            [
-                "redis-server",
-                "--port",
-                str(REDIS_PORT),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
+            Process(
+                [
+                    "redis-server",
+                    "--port",
+                    str(REDIS_PORT),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                **self.options("redis"),
+            ),
         )
-        wait_for(lambda: port_is_open(REDIS_PORT), 10, "Redis")
+        wait_for(lambda: port_is_open(REDIS_PORT), timeout=10, what="Redis")
 
     def stop_redis(self):
         self.stop("redis")
 
     # The site --------------------------------------------------------------------------------
 
-    def gunicorn_argv(self, app, port):
-        argv = [PYTHON, "-m", "gunicorn"]
-        if (REPO / "gunicorn.conf.py").exists():
-            argv += ["--config", str(REPO / "gunicorn.conf.py")]
-        return [
-            *argv,
-            app,
-            "--workers",
-            str(GUNICORN_WORKERS),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            # Recycling after max_requests (gunicorn.conf.py) would restart every worker each
-            # second or two at benchmark rates, a cost production spreads over hours.
-            "--max-requests",
-            "0",
-            "--access-logfile",
-            "/dev/null",
-            "--error-logfile",
-            "-",
-        ]
+    def gunicorn(self, name, port, env=None, ready_path="/healthz"):
+        return Gunicorn(
+            port=port,
+            ready_path=ready_path,
+            workers=GUNICORN_WORKERS,
+            app="clinic.wsgi:application",
+            # Bench-only, until issue 15 makes the shipped configuration fast as it is:
+            # recycling after max_requests (gunicorn.conf.py) would restart every worker each
+            # second or two at benchmark rates, a cost production spreads over hours; and an
+            # access log line per request would be written tens of thousands of times.
+            options=["--max-requests", "0", "--access-logfile", "/dev/null"],
+            **self.options(name, env),
+        )
 
     def start_site(self):
-        self.spawn("site", self.gunicorn_argv("clinic.wsgi:application", SITE_PORT))
-        wait_for(lambda: http_status(f"{site_url()}/healthz") == 200, 60, "gunicorn")
+        self.run("site", self.gunicorn("site", SITE_PORT))
+        wait_for(
+            lambda: http_status(f"{site_url()}/healthz") == 200,
+            timeout=60,
+            what="the site's health check",
+        )
 
     def restart_site_if_dead(self):
-        if self.processes["site"].poll() is not None:
+        if not self.processes["site"].is_running():
             self.start_site()
 
     def start_floor(self, settings="bench.floor", port=FLOOR_PORT):
         """The floor view under gunicorn, with clinic.wsgi and another settings module."""
-        env = {**self.env, "DJANGO_SETTINGS_MODULE": settings}
         name = settings.rsplit(".", 1)[-1]
-        self.spawn(name, self.gunicorn_argv("clinic.wsgi:application", port), env=env)
-        wait_for(
-            lambda: http_status(f"http://127.0.0.1:{port}/") == 200,
-            60,
-            f"gunicorn for {name}",
-        )
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": settings}
+        # The floor has one URL, "/": a request for any other would only log an error.
+        self.run(name, self.gunicorn(name, port, env, ready_path="/"))
 
     def gunicorn_workers(self, name="site"):
-        master = self.processes[name].pid
-        result = subprocess.run(
-            ["pgrep", "-P", str(master)], capture_output=True, text=True, check=False
-        )
-        return [int(pid) for pid in result.stdout.split()]
+        return self.processes[name].worker_pids()
 
     def start_worker(self):
         """The task worker under a supervisor that restarts it when it exits, as compose's
@@ -391,8 +375,7 @@ class Stack:
 
         def supervise():
             while self.worker_wanted:
-                process = self.spawn("worker", [PYTHON, "manage.py", "db_worker"])
-                process.wait()
+                self.run("worker", Worker(**self.options("worker"))).wait()
                 if self.worker_wanted:
                     self.worker_restarts += 1
                     time.sleep(1)
@@ -407,22 +390,17 @@ class Stack:
         self.supervisor.join(10)
 
     def start_smtp(self, delay=0.0):
-        self.spawn(
-            "smtp",
-            [
-                PYTHON,
-                "-m",
-                "bench.smtp_sink",
-                str(SMTP_PORT),
-                str(OUT / "mail.jsonl"),
-                str(delay),
-            ],
-        )
-        wait_for(lambda: port_is_open(SMTP_PORT), 15, "the SMTP sink")
+        """The SMTP sink, `delay` seconds per message; what it received is in `self.mail`."""
+        self.mail.delay = delay
+        self.run("smtp", self.mail)
 
     def stop_smtp(self):
         self.stop("smtp")
-        wait_for(lambda: not port_is_open(SMTP_PORT), 10, "the SMTP sink to stop")
+        wait_for(
+            lambda: not port_is_open(SMTP_PORT),
+            timeout=10,
+            what="the SMTP sink to stop",
+        )
 
 
 def probe(*args):
@@ -447,13 +425,3 @@ def site_url():
 
 def floor_url():
     return f"http://127.0.0.1:{FLOOR_PORT}"
-
-
-def http_status(url, timeout=2):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None

@@ -1,10 +1,9 @@
-import contextlib
-
 import pytest
 from django.test import Client, override_settings
 
 from clinic.models import Practice
 from tests.factories import login_verified
+from tests.support.processes import free_port, gunicorn_server
 
 
 @pytest.fixture
@@ -56,71 +55,6 @@ def staff_client(db):
     return lambda user: login_verified(Client(), user)
 
 
-def _free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class GunicornServer(str):
-    """The base URL of a gunicorn running the site; `.log` is the path of its output."""
-
-    log = None
-
-
-@contextlib.contextmanager
-def gunicorn_server(log_path, workers=1, **env_overrides):
-    """Run the site under real gunicorn (our gunicorn.conf.py) with these environment changes."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.error
-    import urllib.request
-
-    from django.conf import settings
-
-    port = _free_port()
-    env = os.environ | {
-        "DEBUG": "false",
-        "SECURE_HTTPS": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": "",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
-            + ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "clinic.wsgi"],
-            cwd=settings.BASE_DIR,
-            env=env | env_overrides,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = GunicornServer(f"http://127.0.0.1:{port}")
-    server.log = log_path
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(server + "/healthz", timeout=5).close()
-                break
-            except urllib.error.HTTPError:
-                break  # any answer (503, 400, a redirect) means the server is up
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        f"gunicorn did not start:\n{log_path.read_text()[-3000:]}"
-                    )
-                time.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="session")
 def database_down_server(tmp_path_factory):
     """The real site under gunicorn whose database is unreachable (a closed port): base URL.
@@ -129,7 +63,7 @@ def database_down_server(tmp_path_factory):
     """
     with gunicorn_server(
         tmp_path_factory.mktemp("outage") / "gunicorn.log",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:{_free_port()}/clinic",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/clinic",
         CACHE_URL="",
     ) as server:
         yield server

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from appointments.models import AppointmentRequest, Notification
 from appointments.tasks import schedule_sweep
-from tests.appointments.conftest import Browser, wait_for
 from tests.factories import appointment_request_data, make_appointment_request
+from tests.support.processes import FormClient, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,7 +128,7 @@ def test_deliver_notifications_command_sends_what_is_due(mailoutbox, front_desk)
 
 
 def test_twenty_concurrent_posts_of_one_token_create_one_request(app_servers):
-    browser = Browser()
+    browser = FormClient()
     hidden = browser.open_form(app_servers[0].url + FORM_URL)
     data = appointment_request_data(**hidden)
     start = threading.Barrier(20)
@@ -156,7 +156,7 @@ def test_rate_limit_holds_across_two_app_servers(app_servers, practice):
     statuses = []
     for number in range(7):
         server = app_servers[number % 2]
-        browser = Browser()
+        browser = FormClient()
         hidden = browser.open_form(server.url + FORM_URL)
         status, headers, body = browser.request(
             server.url + FORM_URL, appointment_request_data(**hidden)
@@ -169,11 +169,13 @@ def test_rate_limit_holds_across_two_app_servers(app_servers, practice):
 
 
 @pytest.mark.slow
-def test_forty_clients_for_thirty_seconds_lose_and_duplicate_nothing(django_db_blocker):
+def test_forty_clients_for_thirty_seconds_lose_and_duplicate_nothing(
+    django_db_blocker, tmp_path
+):
     """Load run: every 303 has its row, no duplicates, no 5xx (figures printed)."""
     import time
 
-    from tests.appointments.conftest import AppServer, process_env
+    from tests.support.processes import Gunicorn, process_env
 
     env = process_env(
         REQUEST_MIN_FILL_SECONDS=0,
@@ -181,14 +183,17 @@ def test_forty_clients_for_thirty_seconds_lose_and_duplicate_nothing(django_db_b
         REQUEST_POST_RATE_LIMIT="1000000/m",
         EMAIL_URL="consolemail://",
     )
-    servers = [AppServer(env), AppServer(env)]
+    servers = [
+        Gunicorn(env=env, workers=2, log=tmp_path / f"{name}.log").start()
+        for name in ("first", "second")
+    ]
     deadline = time.monotonic() + 30
     latencies = []
 
     def client_loop(number):
         outcomes = []
         while time.monotonic() < deadline:
-            browser = Browser()
+            browser = FormClient()
             server = servers[number % 2]
             hidden = browser.open_form(server.url + FORM_URL)
             started = time.monotonic()

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from appointments.models import Notification
 from appointments.tasks import queue_visit_reminders
-from tests.appointments.conftest import wait_for
 from tests.factories import make_visit
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

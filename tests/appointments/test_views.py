@@ -9,13 +9,13 @@ from pytest_django.asserts import assertRedirects
 
 from appointments import tasks
 from appointments.models import AppointmentRequest, ContactMessage, Notification
-from tests.appointments.conftest import form_stamp_in
 from tests.factories import (
     appointment_request_data,
     contact_message_data,
     make_article,
     make_form_stamp,
 )
+from tests.support.forms import form_stamp_in
 
 pytestmark = pytest.mark.django_db
 

@@ -77,7 +77,7 @@ def test_container_healthcheck_passes_behind_https_redirect_and_public_host_name
 ):
     from django.db import connection
 
-    from tests.conftest import gunicorn_server
+    from tests.support.processes import gunicorn_server
 
     # As in production: only the public name is allowed and plain http is redirected.
     test_database = connection.settings_dict["NAME"]

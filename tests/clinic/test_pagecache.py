@@ -23,6 +23,7 @@ from clinic.pagecache.backend import REDIS_DOWN
 from clinic.pagecache.generation import page_timeout
 from clinic.pagecache.tracking import TrackedKey, set_tracked
 from tests.factories import make_article
+from tests.support.processes import free_port, gunicorn_server
 
 pytestmark = pytest.mark.django_db
 
@@ -215,9 +216,7 @@ def test_every_write_by_another_client_is_seen_by_the_very_next_read(tracked):
 @pytest.fixture
 def private_redis(tmp_path):
     """A Redis server of this test's own (a cache backend on it), free to pause and kill."""
-    from tests.conftest import _free_port
-
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
         + ["--save", "", "--dir", str(tmp_path)],
@@ -279,8 +278,6 @@ def test_each_edit_shows_on_the_very_next_request_to_every_app_server_process(
     """Real gunicorn workers keep their own copies of pages; an edit made in another process
     (here, the test) must reach all of them before anyone's next request, without waiting."""
     import urllib.request
-
-    from tests.conftest import gunicorn_server
 
     database = connection.settings_dict
     article = make_article(title="Burning feet")
