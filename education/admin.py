@@ -14,6 +14,7 @@ from .models import (
     RelatedArticle,
     Symptom,
     Topic,
+    unwritten_link_targets,
 )
 
 # The prose editor styles its toolbar and content with inline styles (elements and attributes);
@@ -40,6 +41,21 @@ class ReviewStateFilter(admin.SimpleListFilter):
             return queryset.review_overdue()
         if self.value() == "up_to_date":
             return queryset.review_up_to_date()
+        return queryset
+
+
+class WantedFilter(admin.SimpleListFilter):
+    """Articles patients are already pointed to but cannot read yet."""
+
+    title = "wanted by live articles"
+    parameter_name = "wanted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Unwritten, linked from live articles (most linked first)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.unwritten_linked()
         return queryset
 
 
@@ -74,9 +90,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
         "next_review_due",
         "is_overdue",
         "shows_needs_review",
+        "linked_from_live",
         "preview_link",
     ]
-    list_filter = ["status", "topics", ReviewStateFilter]
+    list_filter = ["status", "topics", ReviewStateFilter, WantedFilter]
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["title"]}
@@ -117,6 +134,27 @@ class ArticleAdmin(SimpleHistoryAdmin):
         # The "revert" page shows the same editor.
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_queryset(self, request):
+        # Annotated before ModelAdmin orders it, so the count can be a sorting column.
+        queryset = self.model._default_manager.with_live_links_in()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_ordering(self, request):
+        if request.GET.get(WantedFilter.parameter_name) == "yes":
+            return ["-live_links_in", "title"]
+        return super().get_ordering(request)
+
+    def changelist_view(self, request, extra_context=None):
+        wanted = Article.objects.unwritten_linked()
+        extra_context = {
+            "wanted_count": wanted.count(),
+            "wanted_url": f"?{WantedFilter.parameter_name}=yes",
+            "missing_targets": unwritten_link_targets(limit=20),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
     def view_on_site(self, obj):
         # Drafts and scheduled articles have no public page yet: show the preview instead.
         return obj.get_absolute_url() if obj.is_live else obj.get_preview_url()
@@ -128,6 +166,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
     @admin.display(description="needs review", boolean=True)
     def shows_needs_review(self, obj):
         return obj.needs_review
+
+    @admin.display(description="linked from live articles", ordering="live_links_in")
+    def linked_from_live(self, obj):
+        return obj.live_links_in or ""
 
     @admin.display(description="preview")
     def preview_link(self, obj):

@@ -2,6 +2,7 @@
 their references, and the symptoms that lead to them. Import them from here."""
 
 from .articles import (
+    ARTICLE_LINK_RE,
     BODY_EXTENSIONS,
     PLAIN_LANGUAGE_TARGET_GRADE,
     RESERVED_SLUGS,
@@ -9,15 +10,19 @@ from .articles import (
     SEARCH_CONFIG,
     WORDS_PER_MINUTE,
     Article,
+    ArticleLink,
     ArticleQuerySet,
     ArticleSlug,
     RelatedArticle,
     Topic,
+    linked_slugs,
+    unwritten_link_targets,
 )
 from .references import Reference, doi_validator
 from .symptoms import Symptom
 
 __all__ = [
+    "ARTICLE_LINK_RE",
     "BODY_EXTENSIONS",
     "PLAIN_LANGUAGE_TARGET_GRADE",
     "RESERVED_SLUGS",
@@ -25,6 +30,7 @@ __all__ = [
     "SEARCH_CONFIG",
     "WORDS_PER_MINUTE",
     "Article",
+    "ArticleLink",
     "ArticleQuerySet",
     "ArticleSlug",
     "Reference",
@@ -32,4 +38,6 @@ __all__ = [
     "Symptom",
     "Topic",
     "doi_validator",
+    "linked_slugs",
+    "unwritten_link_targets",
 ]
