@@ -23,14 +23,22 @@ def jsonld(data):
     )
 
 
+def practice_reference(practice, site_url=""):
+    """The practice as other structured data names it (an article's author and publisher)."""
+    reference = {"@type": "MedicalClinic", "name": practice.name}
+    if site_url:
+        reference["@id"] = f"{site_url}/#practice"
+        reference["url"] = f"{site_url}/"
+    return reference
+
+
 def practice_schema(practice, site_url=""):
     """schema.org MedicalClinic for the practice, with the practitioner as Physician."""
     if practice is None:
         return None
     clinic = {
         "@context": "https://schema.org",
-        "@type": "MedicalClinic",
-        "name": practice.name,
+        **practice_reference(practice, site_url),
         "telephone": practice.phone_e164,
         "address": {
             "@type": "PostalAddress",
@@ -45,8 +53,6 @@ def practice_schema(practice, site_url=""):
             "name": practice.practitioner_display_name,
         },
     }
-    if site_url:
-        clinic["url"] = f"{site_url}/"
     if practice.email:
         clinic["email"] = practice.email
     hours = [
@@ -60,9 +66,30 @@ def practice_schema(practice, site_url=""):
     ]
     if hours:
         clinic["openingHoursSpecification"] = hours
+    # Closed all day: opens and closes at midnight, for the days the closure covers.
+    closures = [
+        {
+            "@type": "OpeningHoursSpecification",
+            "validFrom": closure.start_date.isoformat(),
+            "validThrough": closure.end_date.isoformat(),
+            "opens": "00:00",
+            "closes": "00:00",
+            **({"description": closure.public_note} if closure.public_note else {}),
+        }
+        for closure in practice.upcoming_closures()
+    ]
+    if closures:
+        clinic["specialOpeningHoursSpecification"] = closures
     return clinic
 
 
 @register.simple_tag(takes_context=True)
 def practice_jsonld(context):
     return jsonld(practice_schema(context.get("practice"), context.get("site_url", "")))
+
+
+@register.filter
+def full_stop(text):
+    """End a sentence with one full stop: “D.C.” stays “D.C.”, never “D.C..”."""
+    text = str(text).rstrip()
+    return text if not text or text[-1] in ".!?" else f"{text}."
