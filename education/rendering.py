@@ -28,6 +28,7 @@ __all__ = [
     "linked_slugs",
     "render_body",
     "resolve_article_links",
+    "split_introduction",
 ]
 
 HEADING_RE = re.compile(r"<(h[23])>(.*?)</\1>", re.DOTALL)
@@ -131,3 +132,15 @@ def render_body(html: str, live_slugs: dict[str, str]) -> tuple[str, list[TocEnt
     html, toc = add_heading_anchors(resolve_article_links(html, live_slugs))
     # Only anchors and our own links were added to text the sanitizer already cleaned.
     return mark_safe(html), toc
+
+
+def split_introduction(html: str) -> tuple[str, str]:
+    """(introduction, rest): the text before the first heading, when there is both."""
+    first_heading = re.search(r"<h[23][ >]", html)
+    if first_heading is None or first_heading.start() == 0:
+        return "", html
+    # Both halves are whole blocks of markup already marked safe.
+    return (
+        mark_safe(html[: first_heading.start()]),
+        mark_safe(html[first_heading.start() :]),
+    )

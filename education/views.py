@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from clinic.pagecache import cache_public_page
 
 from .models import SEARCH_CONFIG, Article, ArticleSlug, RelatedArticle, Symptom, Topic
-from .rendering import linked_slugs, render_body
+from .rendering import linked_slugs, render_body, split_introduction
 
 SEARCH_PAGE_SIZE = 10
 MAX_QUERY_LENGTH = 200
@@ -55,12 +55,14 @@ def _article_page(request, article, *, is_preview=False):
         .select_related("to_article")
     ]
     body, toc = render_body(article.body, _live_slug_map(linked_slugs(article.body)))
+    introduction, body = split_introduction(body)
     topics = list(article.topics.all())
     return render(
         request,
         "education/article_detail.html",
         {
             "article": article,
+            "introduction": introduction,
             "body": body,
             "toc": toc,
             "topics": topics,

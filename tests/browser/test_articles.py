@@ -1,0 +1,122 @@
+"""Articles as a patient on a phone meets them: first screen, calls to action, cross-references."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from education.models import Article
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 375, "height": 667}
+DESKTOP = {"width": 1280, "height": 900}
+ARTICLE = "/education/neuropathic-pain/"
+
+
+@pytest.fixture
+def seeded(practice):
+    call_command("load_seed")
+    return Article.objects.get(slug="neuropathic-pain")
+
+
+def publish(article):
+    article.summary = "Written by staff."
+    article.body = "<p>Staff wrote this.</p>"
+    article.status = Article.Status.PUBLISHED
+    article.save()
+
+
+def test_on_a_phone_the_title_and_first_lines_show_on_the_first_screen(page, seeded):
+    page.set_viewport_size(PHONE)
+    page.goto(ARTICLE)
+    header = page.locator(".site-header").bounding_box()
+    title = page.locator("h1").bounding_box()
+    first_paragraph = page.locator(".article-body p").first.bounding_box()
+    bar = page.get_by_role("navigation", name="Call or request an appointment")
+    bar_box = bar.bounding_box()
+    assert header["height"] < 150
+    assert title["y"] + title["height"] < PHONE["height"] / 2
+    # At least three lines of the text above the call bar.
+    assert first_paragraph["y"] + 3 * 29 < bar_box["y"]
+    assert bar_box["y"] + bar_box["height"] == PHONE["height"]
+    assert bar.get_by_role("link").all_inner_texts() == [
+        "Call (617) 720-2329",
+        "Request an appointment",
+    ]
+
+
+def test_the_article_asks_for_the_appointment_after_its_introduction_and_at_the_end(
+    page, seeded
+):
+    page.set_viewport_size(PHONE)
+    page.goto(ARTICLE)
+    order = page.locator(
+        ".article-introduction, .cta-slim, .toc, .article-cta"
+    ).evaluate_all("els => els.map(e => e.className)")
+    assert order == [
+        "article-body article-introduction",
+        "cta-slim",
+        "toc",
+        "article-cta",
+    ]
+    page.locator(".cta-slim").get_by_role("link", name="Request an appointment").click()
+    page.wait_for_url("**/appointments/request/?article=neuropathic-pain")
+    expect(page.locator("h1")).to_have_text("Request an appointment")
+    # The form has its own button: no call bar competing with it.
+    assert page.locator(".cta-bar").count() == 0
+
+
+def test_the_call_bar_rests_above_the_footer_and_never_hides_keyboard_focus(
+    page, seeded
+):
+    page.set_viewport_size(PHONE)
+    page.goto(ARTICLE)
+    page.keyboard.press("End")
+    bar = page.locator(".cta-bar").bounding_box()
+    footer = page.locator(".site-footer").bounding_box()
+    assert bar["y"] + bar["height"] <= footer["y"] + 1
+    # Tabbing to a link low on the page scrolls it clear of the bar.
+    page.keyboard.press("Home")
+    page.locator(".toc a").last.focus()
+    focused = page.locator(".toc a").last.bounding_box()
+    bar = page.locator(".cta-bar").bounding_box()
+    assert focused["y"] + focused["height"] <= bar["y"]
+
+
+def test_on_a_desktop_there_is_no_call_bar_and_the_contents_are_one_per_line(
+    page, seeded
+):
+    page.set_viewport_size(DESKTOP)
+    page.goto(ARTICLE)
+    expect(page.locator(".cta-bar")).to_be_hidden()
+    expect(page.locator(".header-phone")).to_contain_text("(617) 720-2329")
+    boxes = [item.bounding_box() for item in page.locator(".toc li.toc-level-2").all()]
+    assert len({box["x"] for box in boxes}) == 1
+    assert [box["y"] for box in boxes] == sorted({box["y"] for box in boxes})
+
+
+def test_no_dead_see_line_until_the_target_is_published(page, seeded):
+    page.goto(ARTICLE)
+    text = page.locator("main").inner_text()
+    assert "See Types of Back Pain" not in text
+    assert "Learn more" not in text
+    publish(Article.objects.get(slug="types-of-back-pain"))
+    page.reload()
+    see = page.locator(".article-body p", has_text="See Types of Back Pain")
+    expect(see).to_have_count(1)
+    see.get_by_role("link", name="Types of Back Pain").click()
+    page.wait_for_url("**/education/types-of-back-pain/")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_article_pages_are_accessible_and_valid_at_phone_and_desktop_widths(
+    page, seeded, live_server, assert_accessible, assert_valid_html, viewport
+):
+    publish(Article.objects.get(slug="types-of-back-pain"))
+    page.set_viewport_size(viewport)
+    paths = [ARTICLE, "/education/types-of-back-pain/", "/education/", "/"]
+    for path in paths:
+        page.goto(path)
+        assert_accessible(page)
+    if viewport is PHONE:
+        assert_valid_html(*(live_server.url + path for path in paths))
