@@ -12,6 +12,7 @@ from .models import (
     Article,
     Reference,
     RelatedArticle,
+    SearchSynonym,
     Symptom,
     Topic,
     unwritten_link_targets,
@@ -241,3 +242,10 @@ class SymptomAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "search_terms"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["articles"]
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "also_search_for", "updated_at"]
+    search_fields = ["phrase", "also_search_for"]
+    fields = ["phrase", "also_search_for"]

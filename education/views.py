@@ -1,30 +1,19 @@
-import html
-import re
-from functools import reduce
-from operator import or_
-
 from django.contrib.auth.views import redirect_to_login
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, F, Func, Prefetch, Q, Value
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from clinic.pagecache import cache_public_page
 
-from .models import SEARCH_CONFIG, Article, ArticleSlug, RelatedArticle, Symptom, Topic
+from .models import Article, ArticleSlug, RelatedArticle, Symptom, Topic
 from .rendering import linked_slugs, render_body, split_introduction
+from .search import add_snippets, search_articles
 
 SEARCH_PAGE_SIZE = 10
-MAX_QUERY_LENGTH = 200
-MAX_SEARCH_TERMS = 12
-# Control characters never typed in an article, so highlights survive escaping of the text.
-MARK_START, MARK_STOP = "\x02", "\x03"
 
 
 def _live_slug_map(slugs):
@@ -172,79 +161,33 @@ def symptom_list(request):
     return render(request, "education/symptom_list.html", {"symptoms": symptoms})
 
 
-def _highlighted(snippet):
-    # The body's text is escaped; only our own highlight marks become markup.
-    text = escape(re.sub(r"\s+", " ", html.unescape(snippet)).strip())
-    return mark_safe(text.replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>"))
-
-
-def _search_terms(raw):
-    return re.findall(r"[^\W_]+", raw.lower())[:MAX_SEARCH_TERMS]
-
-
 # Results are public and the same for everyone; repeated searches come from the cache, while the
 # short timeout keeps one-off queries from piling up in Redis.
 @cache_public_page(timeout=600)
 def search(request):
-    raw = request.GET.get("q", "")[:MAX_QUERY_LENGTH].strip()
-    terms = _search_terms(raw)
-    context = {"query": raw, "page": None, "terms": terms}
-    if terms:
-        # Any of the words may match (so "burning feet" finds the article about burning), each also
-        # as a prefix ("tingl" finds "tingling"); articles matching more words rank higher.
-        any_word = reduce(
-            or_,
-            [
-                SearchQuery(f"{term}:*", search_type="raw", config=SEARCH_CONFIG)
-                for term in terms
-            ],
-        )
-        all_words = SearchQuery(raw, search_type="websearch", config=SEARCH_CONFIG)
-        results = (
-            Article.objects.published()
-            .filter(search_vector=any_word)
-            .annotate(
-                rank=SearchRank(F("search_vector"), all_words) * 2
-                + SearchRank(F("search_vector"), any_word)
-            )
-            .order_by("-rank", "title")
-        )
-        paginator = Paginator(results, SEARCH_PAGE_SIZE)
+    outcome = search_articles(request.GET.get("q", ""))
+    page = None
+    if outcome.results is not None:
+        paginator = Paginator(outcome.results, SEARCH_PAGE_SIZE)
         try:
             page = paginator.page(request.GET.get("page", 1))
         except PageNotAnInteger:
             page = paginator.page(1)
         except EmptyPage:
             page = paginator.page(paginator.num_pages)
-        ids = [article.pk for article in page.object_list]
-        snippets = dict(
-            Article.objects.filter(pk__in=ids)
-            .annotate(
-                snippet=SearchHeadline(
-                    Func(
-                        F("body"),
-                        Value("<[^>]+>"),
-                        Value(" "),
-                        Value("g"),
-                        function="regexp_replace",
-                    ),
-                    any_word,
-                    config=SEARCH_CONFIG,
-                    start_sel=MARK_START,
-                    stop_sel=MARK_STOP,
-                    max_words=35,
-                    min_words=15,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
-                )
-            )
-            .values_list("pk", "snippet")
-        )
-        for article in page.object_list:
-            article.snippet = _highlighted(snippets.get(article.pk, ""))
-        context["page"] = page
-    response = render(request, "education/search.html", context)
-    if raw:
+        add_snippets(page.object_list, outcome.highlight)
+    response = render(
+        request,
+        "education/search.html",
+        {
+            "query": outcome.query,
+            "terms": outcome.terms,
+            "page": page,
+            "suggestion": outcome.suggestion,
+            "is_fuzzy": outcome.is_fuzzy,
+        },
+    )
+    if outcome.query:
         # Result pages are thin and endless; keep them out of search engines.
         response["X-Robots-Tag"] = "noindex"
     return response

@@ -20,6 +20,7 @@ from .articles import (
 )
 from .references import Reference, doi_validator
 from .symptoms import Symptom
+from .synonyms import SearchSynonym, normalize_phrase
 
 __all__ = [
     "ARTICLE_LINK_RE",
@@ -35,9 +36,11 @@ __all__ = [
     "ArticleSlug",
     "Reference",
     "RelatedArticle",
+    "SearchSynonym",
     "Symptom",
     "Topic",
     "doi_validator",
     "linked_slugs",
+    "normalize_phrase",
     "unwritten_link_targets",
 ]

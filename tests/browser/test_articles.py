@@ -71,12 +71,12 @@ def test_the_call_bar_rests_above_the_footer_and_never_hides_keyboard_focus(
 ):
     page.set_viewport_size(PHONE)
     page.goto(ARTICLE)
-    page.keyboard.press("End")
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     bar = page.locator(".cta-bar").bounding_box()
     footer = page.locator(".site-footer").bounding_box()
     assert bar["y"] + bar["height"] <= footer["y"] + 1
     # Tabbing to a link low on the page scrolls it clear of the bar.
-    page.keyboard.press("Home")
+    page.evaluate("window.scrollTo(0, 0)")
     page.locator(".toc a").last.focus()
     focused = page.locator(".toc a").last.bounding_box()
     bar = page.locator(".cta-bar").bounding_box()
@@ -120,3 +120,36 @@ def test_article_pages_are_accessible_and_valid_at_phone_and_desktop_widths(
         assert_accessible(page)
     if viewport is PHONE:
         assert_valid_html(*(live_server.url + path for path in paths))
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_patient_who_misspells_or_uses_another_word_still_finds_the_article(
+    page, seeded, live_server, assert_accessible, assert_valid_html, viewport
+):
+    page.set_viewport_size(viewport)
+    page.goto("/education/")
+    page.get_by_label("Search articles").fill("nueropathy")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/education/search/?q=nueropathy")
+    expect(page.get_by_role("status")).to_contain_text("Did you mean neuropathy?")
+    assert page.locator(".search-results h2 a").all_inner_texts() == [
+        "Neuropathic pain"
+    ]
+    assert_accessible(page)
+    page.get_by_role("link", name="neuropathy", exact=True).click()
+    page.wait_for_url("**/education/search/?q=neuropathy")
+    expect(page.get_by_role("status")).to_have_text("1 article found for “neuropathy”.")
+
+    page.get_by_label("Search articles").fill("sciatica")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/education/search/?q=sciatica")
+    assert page.locator(".search-results h2 a").all_inner_texts() == [
+        "Neuropathic pain"
+    ]
+    assert_accessible(page)
+    if viewport is PHONE:
+        assert_valid_html(
+            live_server.url + "/education/search/?q=nueropathy",
+            live_server.url + "/education/search/?q=sciatica",
+            live_server.url + "/education/search/?q=zzzzqqq",
+        )

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from education.models import Article
+from education.models import Article, SearchSynonym
 from tests.factories import make_article, make_staff_user, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +251,22 @@ def test_dashboard_education_block_is_for_editors_only(staff_client):
     editor.user_permissions.add(Permission.objects.get(codename="change_article"))
     html = staff_client(editor).get(reverse("admin:index")).content.decode()
     assert "education-dashboard-title" in html
+
+
+def test_staff_add_a_search_synonym_and_empty_ones_are_explained(admin_client):
+    url = reverse("admin:education_searchsynonym_add")
+    response = admin_client.post(url, {"phrase": " ", "also_search_for": " "})
+    assert response.context["adminform"].form.errors == {
+        "phrase": ["This field is required."],
+        "also_search_for": ["This field is required."],
+    }
+    response = admin_client.post(url, {"phrase": "?!", "also_search_for": ",,"})
+    assert response.context["adminform"].form.errors == {
+        "phrase": ["Type the word or phrase patients search for."],
+        "also_search_for": ["Type at least one word the articles use."],
+    }
+    response = admin_client.post(
+        url, {"phrase": "Sciatica", "also_search_for": "nerve pain"}
+    )
+    assert response.status_code == 302
+    assert [str(s) for s in SearchSynonym.objects.all()] == ["sciatica → nerve pain"]
