@@ -53,6 +53,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /appointments/",
         "Disallow: /education/preview/",
+        "Disallow: /education/feedback/",
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
         "",
     ]

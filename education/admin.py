@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.decorators import method_decorator
@@ -10,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import (
     PLAIN_LANGUAGE_TARGET_GRADE,
     Article,
+    ArticleFeedback,
     Reference,
     RelatedArticle,
     SearchSynonym,
@@ -92,6 +95,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         "is_overdue",
         "shows_needs_review",
         "linked_from_live",
+        "feedback_counts",
         "preview_link",
     ]
     list_filter = ["status", "topics", ReviewStateFilter, WantedFilter]
@@ -137,7 +141,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         # Annotated before ModelAdmin orders it, so the count can be a sorting column.
-        queryset = self.model._default_manager.with_live_links_in()
+        queryset = self.model._default_manager.with_live_links_in().annotate(
+            useful_count=Count("feedback", filter=Q(feedback__is_useful=True)),
+            not_useful_count=Count("feedback", filter=Q(feedback__is_useful=False)),
+        )
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
 
@@ -171,6 +178,18 @@ class ArticleAdmin(SimpleHistoryAdmin):
     @admin.display(description="linked from live articles", ordering="live_links_in")
     def linked_from_live(self, obj):
         return obj.live_links_in or ""
+
+    @admin.display(description="readers: useful / not", ordering="-not_useful_count")
+    def feedback_counts(self, obj):
+        if not (obj.useful_count or obj.not_useful_count):
+            return ""
+        return format_html(
+            '<a href="{}?article__id__exact={}">{} / {}</a>',
+            reverse("admin:education_articlefeedback_changelist"),
+            obj.pk,
+            obj.useful_count,
+            obj.not_useful_count,
+        )
 
     @admin.display(description="preview")
     def preview_link(self, obj):
@@ -249,3 +268,37 @@ class SearchSynonymAdmin(admin.ModelAdmin):
     list_display = ["phrase", "also_search_for", "updated_at"]
     search_fields = ["phrase", "also_search_for"]
     fields = ["phrase", "also_search_for"]
+
+
+class HasCommentFilter(admin.SimpleListFilter):
+    title = "note"
+    parameter_name = "note"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With a note"), ("no", "Without a note")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(comment="")
+        if self.value() == "no":
+            return queryset.filter(comment="")
+        return queryset
+
+
+@admin.register(ArticleFeedback)
+class ArticleFeedbackAdmin(admin.ModelAdmin):
+    """What readers answered; read-only, since it is theirs."""
+
+    list_display = ["article", "is_useful", "comment", "created_at"]
+    list_filter = ["is_useful", HasCommentFilter, "article"]
+    date_hierarchy = "created_at"
+    search_fields = ["comment", "article__title"]
+    list_select_related = ["article"]
+    fields = ["article", "is_useful", "comment", "created_at", "commented_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

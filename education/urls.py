@@ -12,5 +12,7 @@ urlpatterns = [
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("feed/", ArticleFeed(), name="feed"),
     path("preview/<int:pk>/", views.article_preview, name="article_preview"),
+    path("feedback/", views.feedback, name="feedback"),
+    path("feedback/<uuid:public_id>/", views.feedback_thanks, name="feedback_thanks"),
     path("<slug:slug>/", views.article_detail, name="article_detail"),
 ]

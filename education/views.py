@@ -1,19 +1,43 @@
+import hashlib
+import uuid
+
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, F, Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
+from clinic.network import client_ip
 from clinic.pagecache import cache_public_page
 
-from .models import Article, ArticleSlug, RelatedArticle, Symptom, Topic
+from .forms import FeedbackCommentForm, FeedbackForm, feedback_token
+from .models import (
+    Article,
+    ArticleFeedback,
+    ArticleSlug,
+    RelatedArticle,
+    Symptom,
+    Topic,
+)
+from .ratelimits import is_rate_limited
 from .rendering import linked_slugs, render_body, split_introduction
 from .search import add_snippets, search_articles
+from .services import add_feedback_comment, can_comment, record_feedback
 
 SEARCH_PAGE_SIZE = 10
+FEEDBACK_MAX_BYTES = 8 * 1024
+# A second post of one click (a double click, Back and resubmit) within this time is the same
+# click: it finds the row the first one stored.
+FEEDBACK_REPEAT_SECONDS = 600
+RATE_LIMIT_WINDOW_SECONDS = 600
 
 
 def _live_slug_map(slugs):
@@ -59,6 +83,8 @@ def _article_page(request, article, *, is_preview=False):
             "related": related,
             "is_preview": is_preview,
             "show_summary": not article.summary_opens_body,
+            # The same for every visitor, so the cached page can carry it (see feedback()).
+            "feedback_token": None if is_preview else feedback_token(article),
         },
     )
 
@@ -190,4 +216,154 @@ def search(request):
     if outcome.query:
         # Result pages are thin and endless; keep them out of search engines.
         response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _feedback_problem(request, message, status, article=None):
+    response = render(
+        request,
+        "education/feedback_problem.html",
+        {"message": message, "article": article},
+        status=status,
+    )
+    if status == 429:
+        response["Retry-After"] = str(RATE_LIMIT_WINDOW_SECONDS)
+    return response
+
+
+def _is_cross_site(request):
+    """True for a post another site made the reader's browser send (Fetch Metadata, Origin)."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    allowed = {
+        f"{request.scheme}://{request.get_host()}",
+        *settings.CSRF_TRUSTED_ORIGINS,
+    }
+    return origin not in allowed
+
+
+def _click_id(request, article, is_useful, token):
+    """The same id for repeated posts of one click from one client; a new one otherwise."""
+    client = salted_hmac(
+        "education.feedback-client", client_ip(request), algorithm="sha256"
+    ).hexdigest()
+    key = (
+        "education:feedback-click:"
+        + hashlib.sha256(
+            f"{client}|{article.pk}|{is_useful}|{token}".encode()
+        ).hexdigest()
+    )
+    click_id = uuid.uuid4()
+    if cache.add(key, click_id.hex, FEEDBACK_REPEAT_SECONDS):
+        return click_id
+    # Without the cache (Redis down) every post counts: a duplicate beats a lost answer.
+    existing = cache.get(key)
+    return uuid.UUID(hex=existing) if existing else click_id
+
+
+# The article page that holds this form is shared from the page cache, so the form cannot
+# carry a CSRF token (or a nonce): one token would be served to every reader. CSRF protects a
+# signed-in person's actions; this is an anonymous yes/no, worth no more when forged than when
+# a bot sends it. It is protected instead by: the browser's own Fetch Metadata/Origin headers
+# (a post another site makes the reader's browser send is refused), a signed token naming the
+# article and the time the page was rendered (no votes on drafts or made-up pages, and a copied
+# token expires), a per-client rate limit in Redis, and one row per click.
+@csrf_exempt
+@never_cache
+@require_POST
+def feedback(request):
+    if _is_cross_site(request):
+        return _feedback_problem(
+            request,
+            "Please answer from the article page on this website.",
+            status=403,
+        )
+    if int(request.META.get("CONTENT_LENGTH") or 0) > FEEDBACK_MAX_BYTES:
+        return _feedback_problem(request, "What was sent is far too long.", status=400)
+    if is_rate_limited(
+        request, group="article-feedback", rate=settings.FEEDBACK_RATE_LIMIT
+    ):
+        return _feedback_problem(
+            request,
+            "We have received many answers from your connection in the last few minutes. "
+            "Please try again in ten minutes.",
+            status=429,
+        )
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        problem = form.has_error("token", "expired") or form.has_error(
+            "token", "invalid"
+        )
+        message = (
+            form.errors["token"][0]
+            if problem
+            else "Please choose “Yes” or “No” on the article page."
+        )
+        return _feedback_problem(request, message, status=400)
+    article = Article.objects.published().filter(pk=form.cleaned_data["token"]).first()
+    if article is None:
+        return _feedback_problem(
+            request, "This article is no longer published.", status=400
+        )
+    is_useful = form.cleaned_data["useful"] == "yes"
+    answer = record_feedback(
+        article=article,
+        is_useful=is_useful,
+        click_id=_click_id(request, article, is_useful, request.POST["token"]),
+    )
+    return HttpResponseRedirect(
+        reverse("education:feedback_thanks", kwargs={"public_id": answer.public_id}),
+        status=303,
+    )
+
+
+@never_cache
+def feedback_thanks(request, public_id):
+    """Thanks, and an optional note on what was missing (an ordinary CSRF-protected form)."""
+    answer = get_object_or_404(
+        ArticleFeedback.objects.select_related("article"), public_id=public_id
+    )
+    form = FeedbackCommentForm(request.POST or None)
+    if not answer.is_useful:
+        form.fields["comment"].label = "What was missing or unclear? (optional)"
+    else:
+        form.fields[
+            "comment"
+        ].label = "Anything we could add or explain better? (optional)"
+    status = 200
+    if request.method == "POST":
+        if is_rate_limited(
+            request, group="article-feedback", rate=settings.FEEDBACK_RATE_LIMIT
+        ):
+            return _feedback_problem(
+                request,
+                "We have received many answers from your connection in the last few "
+                "minutes. Please try again in ten minutes.",
+                status=429,
+                article=answer.article,
+            )
+        if form.is_valid():
+            add_feedback_comment(
+                public_id=answer.public_id, comment=form.cleaned_data["comment"]
+            )
+            return HttpResponseRedirect(request.path, status=303)
+        status = 400
+        form.fields["comment"].widget.attrs.update(
+            {"aria-describedby": "comment-help comment-error", "aria-invalid": "true"}
+        )
+    response = render(
+        request,
+        "education/feedback_thanks.html",
+        {
+            "answer": answer,
+            "article": answer.article,
+            "form": form,
+            "can_comment": can_comment(answer),
+        },
+        status=status,
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -18,6 +18,7 @@ from .articles import (
     linked_slugs,
     unwritten_link_targets,
 )
+from .feedback import COMMENT_MAX_LENGTH, ArticleFeedback, ArticleFeedbackQuerySet
 from .references import Reference, doi_validator
 from .symptoms import Symptom
 from .synonyms import SearchSynonym, normalize_phrase
@@ -25,12 +26,15 @@ from .synonyms import SearchSynonym, normalize_phrase
 __all__ = [
     "ARTICLE_LINK_RE",
     "BODY_EXTENSIONS",
+    "COMMENT_MAX_LENGTH",
     "PLAIN_LANGUAGE_TARGET_GRADE",
     "RESERVED_SLUGS",
     "REVIEW_DETAILS_MISSING",
     "SEARCH_CONFIG",
     "WORDS_PER_MINUTE",
     "Article",
+    "ArticleFeedback",
+    "ArticleFeedbackQuerySet",
     "ArticleLink",
     "ArticleQuerySet",
     "ArticleSlug",

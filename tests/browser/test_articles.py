@@ -1,5 +1,7 @@
 """Articles as a patient on a phone meets them: first screen, calls to action, cross-references."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -153,3 +155,57 @@ def test_a_patient_who_misspells_or_uses_another_word_still_finds_the_article(
             live_server.url + "/education/search/?q=sciatica",
             live_server.url + "/education/search/?q=zzzzqqq",
         )
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_reader_says_the_page_did_not_help_and_what_was_missing(
+    page, seeded, live_server, assert_accessible, assert_valid_html, viewport
+):
+    from education.models import ArticleFeedback
+
+    page.set_viewport_size(viewport)
+    page.goto(ARTICLE)
+    feedback = page.get_by_role("region", name="Is this page useful?")
+    assert_accessible(page)
+    feedback.get_by_role("button", name="No, this page is not useful").click()
+    page.wait_for_url("**/education/feedback/*/")
+    expect(page.locator("h1")).to_have_text("Thank you for your feedback")
+    assert_accessible(page)
+    thanks_url = page.url
+    box = page.get_by_label("What was missing or unclear? (optional)")
+    expect(box).to_have_accessible_description(
+        re.compile("Please do not include your name, phone number, email")
+    )
+    box.fill("How long does nerve pain last?")
+    page.get_by_role("button", name="Send note").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "We have your note. We read every one when we update our articles."
+    )
+    assert list(ArticleFeedback.objects.values_list("is_useful", "comment")) == [
+        (False, "How long does nerve pain last?")
+    ]
+    page.get_by_role("link", name="Back to “Neuropathic pain”").click()
+    page.wait_for_url(f"**{ARTICLE}")
+    if viewport is PHONE:
+        # The thanks page before a note, as a new reader's click leads to it.
+        answer = ArticleFeedback.objects.create(
+            article=seeded, is_useful=True, comment=""
+        )
+        assert_valid_html(
+            thanks_url,
+            live_server.url + f"/education/feedback/{answer.public_id}/",
+        )
+
+
+def test_feedback_works_without_javascript(browser, live_server, seeded):
+    from education.models import ArticleFeedback
+
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(ARTICLE)
+    page.get_by_role("button", name="Yes, this page is useful").click()
+    page.wait_for_url("**/education/feedback/*/")
+    heading = page.locator("h1").inner_text()
+    context.close()
+    assert heading == "Thank you for your feedback"
+    assert list(ArticleFeedback.objects.values_list("is_useful", flat=True)) == [True]

@@ -260,6 +260,7 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_out_of_private_area
         "Disallow: /admin/",
         "Disallow: /appointments/",
         "Disallow: /education/preview/",
+        "Disallow: /education/feedback/",
         "Sitemap: http://testserver/sitemap.xml",
     ]
 

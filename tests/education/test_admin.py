@@ -270,3 +270,37 @@ def test_staff_add_a_search_synonym_and_empty_ones_are_explained(admin_client):
     )
     assert response.status_code == 302
     assert [str(s) for s in SearchSynonym.objects.all()] == ["sciatica → nerve pain"]
+
+
+def test_reader_feedback_counts_show_per_article_and_on_the_dashboard(admin_client):
+    from education.models import ArticleFeedback
+
+    helpful = make_article(title="Helpful")
+    for is_useful, comment in [(True, ""), (True, ""), (False, "Too short.")]:
+        ArticleFeedback.objects.create(
+            article=helpful, is_useful=is_useful, comment=comment
+        )
+    make_article(title="Unread")
+
+    response = admin_client.get(reverse(CHANGELIST))
+    html = response.content.decode()
+    feedback_list = reverse("admin:education_articlefeedback_changelist")
+    assert (
+        f'<a href="{feedback_list}?article__id__exact={helpful.pk}">2 / 1</a>' in html
+    )
+
+    dashboard = admin_client.get(reverse("admin:index")).content.decode()
+    assert "2 found a page useful</a>" in dashboard
+    assert "1 did not</a>" in dashboard
+    assert "1 note to read</a>" in dashboard
+
+    notes = admin_client.get(feedback_list, {"note": "yes"})
+    assert [str(row.comment) for row in notes.context["cl"].result_list] == [
+        "Too short."
+    ]
+    change = reverse(
+        "admin:education_articlefeedback_change",
+        args=[ArticleFeedback.objects.get(comment="Too short.").pk],
+    )
+    page = admin_client.get(change).content.decode()
+    assert "Too short." in page and 'name="comment"' not in page
