@@ -1,12 +1,14 @@
-"""Readers' feedback forms. The first sits on the cached, shared article page, so it carries
-no CSRF token or nonce; see views.feedback for how its posts are protected instead."""
+"""Education's public forms and the editor's preview form.
+
+The feedback form sits on the cached, shared article page, so it carries no CSRF token or
+nonce; see views.feedback for how its posts are protected instead."""
 
 import datetime
 
 from django import forms
 from django.core import signing
 
-from .models import COMMENT_MAX_LENGTH
+from .models import COMMENT_MAX_LENGTH, REVISION_FIELDS, Article
 
 FEEDBACK_SALT = "education.feedback"
 # Far longer than a cached page lives (a day) or a tab stays open; it bounds the replay of a
@@ -52,3 +54,12 @@ class FeedbackCommentForm(forms.Form):
             "max_length": "Please keep it under %(limit_value)d characters (it has %(show_value)d).",
         },
     )
+
+
+# The editor's fields, as the admin's article and draft forms post them to the preview. A plain
+# form: a preview shows unfinished text as it is, without the publishing rules a save checks.
+ArticlePreviewForm = type(
+    "ArticlePreviewForm",
+    (forms.Form,),
+    forms.fields_for_model(Article, fields=REVISION_FIELDS),
+)

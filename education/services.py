@@ -1,4 +1,5 @@
-"""Writes with side effects in patient education: readers' feedback and its retention."""
+"""Writes with side effects in patient education: draft revisions of live articles, readers'
+feedback and its retention."""
 
 import datetime
 import uuid
@@ -6,7 +7,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Article, ArticleFeedback
+from .models import Article, ArticleFeedback, ArticleRevision
 
 # How long readers' notes are kept when the caller names no period. The yes/no counts stay.
 FEEDBACK_COMMENT_KEEP_DAYS = 90
@@ -59,3 +60,42 @@ def purge_feedback_comments(
     if dry_run:
         return old.count()
     return old.update(comment="")
+
+
+class RevisionNotReady(Exception):
+    """The draft lacks what a published article needs; .problems says what, per field."""
+
+    def __init__(self, problems):
+        super().__init__("The draft is not ready to publish.")
+        self.problems = problems
+
+
+@transaction.atomic
+def start_revision(*, article: Article, user) -> ArticleRevision:
+    """The article's draft revision, started from its current text if there is none yet."""
+    revision, _ = ArticleRevision.objects.get_or_create(
+        article=article,
+        defaults={
+            **ArticleRevision.starting_from(article).field_values(),
+            "created_by": user,
+        },
+    )
+    return revision
+
+
+@transaction.atomic
+def publish_revision(*, revision: ArticleRevision, user) -> Article:
+    """Put the draft's text on the live page (one history entry) and discard the draft."""
+    article = revision.applied()
+    if article.status == Article.Status.PUBLISHED:
+        problems = article.publication_problems()
+        if problems:
+            raise RevisionNotReady(problems)
+    article._history_user = user
+    started_by = revision.created_by.get_username() if revision.created_by else "staff"
+    article._change_reason = f"Published the draft revision started by {started_by}"[
+        :100
+    ]
+    article.save()
+    revision.delete()
+    return article

@@ -10,7 +10,9 @@ from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -18,10 +20,16 @@ from django.views.decorators.http import require_POST
 from clinic.network import client_ip
 from clinic.pagecache import cache_public_page
 
-from .forms import FeedbackCommentForm, FeedbackForm, feedback_token
+from .forms import (
+    ArticlePreviewForm,
+    FeedbackCommentForm,
+    FeedbackForm,
+    feedback_token,
+)
 from .models import (
     Article,
     ArticleFeedback,
+    ArticleRevision,
     ArticleSlug,
     RelatedArticle,
     Symptom,
@@ -57,20 +65,28 @@ def _live_slug_map(slugs):
     return live
 
 
-def _article_page(request, article, *, is_preview=False):
-    """Render one article in a fixed number of queries, whatever its references or links."""
-    related = [
-        link.to_article
-        for link in RelatedArticle.objects.filter(from_article=article)
-        .filter(
-            to_article__in=Article.objects.published().values("pk"),
-        )
-        .select_related("to_article")
-    ]
+def _article_page(request, article, *, preview=None):
+    """Render one article in a fixed number of queries, whatever its references or links.
+
+    preview: None on the public page; "saved", "revision" or "unsaved" for staff previews.
+    """
+    is_saved = article.pk is not None
+    related = (
+        [
+            link.to_article
+            for link in RelatedArticle.objects.filter(from_article=article)
+            .filter(
+                to_article__in=Article.objects.published().values("pk"),
+            )
+            .select_related("to_article")
+        ]
+        if is_saved
+        else []
+    )
     body, toc = render_body(article.body, _live_slug_map(linked_slugs(article.body)))
     introduction, body = split_introduction(body)
-    topics = list(article.topics.all())
-    return render(
+    topics = list(article.topics.all()) if is_saved else []
+    response = render(
         request,
         "education/article_detail.html",
         {
@@ -79,14 +95,18 @@ def _article_page(request, article, *, is_preview=False):
             "body": body,
             "toc": toc,
             "topics": topics,
-            "references": list(article.references.all()),
+            "references": list(article.references.all()) if is_saved else [],
             "related": related,
-            "is_preview": is_preview,
+            "is_preview": preview is not None,
+            "preview": preview,
             "show_summary": not article.summary_opens_body,
             # The same for every visitor, so the cached page can carry it (see feedback()).
-            "feedback_token": None if is_preview else feedback_token(article),
+            "feedback_token": None if preview else feedback_token(article),
         },
     )
+    if preview:
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @cache_public_page
@@ -111,9 +131,8 @@ def article_detail(request, slug):
     return _article_page(request, article)
 
 
-@never_cache
-def article_preview(request, pk):
-    """Staff see drafts and scheduled articles exactly as patients will."""
+def _refuse_unless_editor(request):
+    """A response for anyone but staff who may edit articles (signed in with both factors)."""
     # Signed in with the second factor too, where the admin requires it (django-otp).
     is_verified = getattr(request.user, "is_verified", lambda: True)
     if not request.user.is_authenticated or not is_verified():
@@ -122,12 +141,66 @@ def article_preview(request, pk):
         request.user.is_staff and request.user.has_perm("education.change_article")
     ):
         raise PermissionDenied("Only staff who can edit articles can preview them.")
+    return None
+
+
+@never_cache
+def article_preview(request, pk):
+    """Staff see drafts and scheduled articles exactly as patients will."""
+    if refusal := _refuse_unless_editor(request):
+        return refusal
     article = get_object_or_404(
         Article.objects.prefetch_related("topics", "references"), pk=pk
     )
-    response = _article_page(request, article, is_preview=True)
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    return _article_page(request, article, preview="saved")
+
+
+@never_cache
+def revision_preview(request, pk):
+    """A published article as its draft revision would make it; patients still see the live one."""
+    if refusal := _refuse_unless_editor(request):
+        return refusal
+    revision = get_object_or_404(
+        ArticleRevision.objects.select_related("article"), article__pk=pk
+    )
+    return _article_page(request, revision.applied(), preview="revision")
+
+
+@never_cache
+@require_POST
+def unsaved_preview(request):
+    """The article as typed in the editor, before it is saved (the editor's Preview button)."""
+    if refusal := _refuse_unless_editor(request):
+        return refusal
+    article = Article()
+    if article_id := request.GET.get("article"):
+        if not article_id.isdigit():
+            return _preview_problem(request, ["The article to preview is unknown."])
+        article = get_object_or_404(Article, pk=article_id)
+    form = ArticlePreviewForm(request.POST)
+    if not form.is_valid():
+        return _preview_problem(
+            request,
+            [
+                f"{form.fields[name].label}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+            ],
+        )
+    for name, value in form.cleaned_data.items():
+        setattr(article, name, value)
+    if article.pk is None:
+        # A new article has no address or dates yet; the page needs some to render.
+        article.slug = slugify(article.title)[:200] or "new-article"
+        article.updated_at = timezone.now()
+    # Shown as markup below: clean it exactly as saving would.
+    article.body = Article._meta.get_field("body").sanitize(article.body or "")
+    return _article_page(request, article, preview="unsaved")
+
+
+def _preview_problem(request, problems):
+    return render(
+        request, "education/preview_problem.html", {"problems": problems}, status=400
+    )
 
 
 ARTICLES_PER_TOPIC_ON_LIST = 8

@@ -20,6 +20,7 @@ from .articles import (
 )
 from .feedback import COMMENT_MAX_LENGTH, ArticleFeedback, ArticleFeedbackQuerySet
 from .references import Reference, doi_validator
+from .revisions import REVISION_FIELDS, ArticleRevision
 from .symptoms import Symptom
 from .synonyms import SearchSynonym, normalize_phrase
 
@@ -29,6 +30,7 @@ __all__ = [
     "COMMENT_MAX_LENGTH",
     "PLAIN_LANGUAGE_TARGET_GRADE",
     "RESERVED_SLUGS",
+    "REVISION_FIELDS",
     "REVIEW_DETAILS_MISSING",
     "SEARCH_CONFIG",
     "WORDS_PER_MINUTE",
@@ -37,6 +39,7 @@ __all__ = [
     "ArticleFeedbackQuerySet",
     "ArticleLink",
     "ArticleQuerySet",
+    "ArticleRevision",
     "ArticleSlug",
     "Reference",
     "RelatedArticle",

@@ -164,7 +164,9 @@ class Article(models.Model):
     slug = models.SlugField(
         max_length=200,
         unique=True,
-        help_text="The web address: /education/<slug>/. If you change it, the old address keeps working.",
+        # The admin shows help text as HTML: no angle brackets in it.
+        help_text="The web address: “burning-feet” gives /education/burning-feet/. "
+        "If you change it, the old address keeps working.",
     )
     summary = models.CharField(
         max_length=160,
@@ -176,7 +178,9 @@ class Article(models.Model):
         sanitize=True,
         blank=True,
         help_text="Use “Heading” for section titles: they build the table of contents. "
-        "Links to other articles (/education/<slug>/) show as plain text until that article is published.",
+        "Link to another article by its address, e.g. /education/burning-feet/. Until that "
+        "article is published, a line that is only the link is left out and a link inside a "
+        "sentence shows as plain text.",
     )
     topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
     related_articles = models.ManyToManyField(
