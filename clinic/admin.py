@@ -165,6 +165,9 @@ class TaglineAdmin(SimpleHistoryAdmin):
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def view_on_site(self, obj):
+        return f"{reverse('language_assistance')}#tagline-{obj.language_code.lower()}"
+
     @admin.display(description="language (in itself)", ordering="language_name")
     def name_in_language(self, obj):
         return format_html(

@@ -37,7 +37,16 @@ STATE_KEY = "education:pages:state"
 PAGE_TIMEOUT = 24 * 3600
 CACHED_PREFIX = "/education/"
 # The practice's own public pages (clinic) opt in too; their views are wrapped in clinic/urls.py.
-CACHED_PATHS = frozenset({"/", "/visit/", "/privacy/", "/accessibility/"})
+CACHED_PATHS = frozenset(
+    {
+        "/",
+        "/visit/",
+        "/privacy/",
+        "/accessibility/",
+        "/language-assistance/",
+        "/nondiscrimination/",
+    }
+)
 # Response headers kept with a cached page and replayed on a hit: those of the page itself and
 # those the security, CSP and clickjacking middleware add. Never cookies, Vary or the ETag.
 KEPT_HEADERS = (

@@ -1,7 +1,7 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from clinic.models import Closure, OpeningHours, Practice
+from clinic.models import Closure, OpeningHours, Practice, Tagline
 
 from .caching import bump_generation
 from .models import Article, ArticleSlug, Reference, RelatedArticle, Symptom, Topic
@@ -17,6 +17,7 @@ PAGE_SOURCES = [
     Practice,
     OpeningHours,
     Closure,
+    Tagline,
 ]
 
 
