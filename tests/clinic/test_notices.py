@@ -1,9 +1,11 @@
 """The HHS Section 1557 notices: language assistance (with taglines) and nondiscrimination."""
 
+import io
 import re
 from html.parser import HTMLParser
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from clinic.models import Practice, Tagline
@@ -11,9 +13,12 @@ from clinic.seed import TAGLINES
 from clinic.views import database_unavailable, server_error
 from tests.clinic.test_views import text_of
 from tests.factories import (
+    appointment_request_data,
+    contact_message_data,
     make_article,
     make_tagline,
     make_topic,
+    make_visit,
 )
 
 pytestmark = pytest.mark.django_db
@@ -334,6 +339,51 @@ def test_notice_pages_render_before_the_practice_information_is_entered(client, 
 def test_notice_pages_need_no_javascript(client, practice, path):
     body = client.get(path).content.decode()
     assert re.findall(r"<script[^>]*>", body) == ['<script type="application/ld+json">']
+
+
+LAST_LINE = (
+    "Free language assistance · Asistencia lingüística gratuita: "
+    "https://www.kennis.example/language-assistance/"
+)
+
+
+def test_every_patient_email_ends_with_the_language_assistance_link(
+    client, practice, settings, mailoutbox
+):
+    from appointments.models import Notification
+
+    settings.SITE_URL = "https://www.kennis.example"
+    settings.FRONT_DESK_EMAIL = "frontdesk@example.com"
+    client.post(
+        reverse("appointments:appointment_request"),
+        appointment_request_data(email="jane@example.com"),
+    )
+    client.post(
+        reverse("appointments:contact"), contact_message_data(email="sam@example.com")
+    )
+    visit = make_visit()
+    for kind in ["visit_confirmation", "visit_reminder"]:
+        Notification.objects.create(
+            kind=kind,
+            recipient="robin@example.com",
+            appointment_request=visit.appointment_request,
+            visit=visit,
+        )
+    call_command("deliver_notifications", stdout=io.StringIO())
+    last_lines = {
+        (
+            message.to[0],
+            message.subject.split(" (")[0],
+        ): message.body.rstrip().splitlines()[-1]
+        for message in mailoutbox
+        if message.to != ["frontdesk@example.com"]
+    }
+    assert last_lines == {
+        ("jane@example.com", "We received your appointment request"): LAST_LINE,
+        ("sam@example.com", "We received your message"): LAST_LINE,
+        ("robin@example.com", "Your visit is booked"): LAST_LINE,
+        ("robin@example.com", "Reminder of your visit"): LAST_LINE,
+    }
 
 
 def test_admin_edit_of_a_tagline_shows_on_the_public_page_at_once(
