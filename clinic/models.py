@@ -341,9 +341,13 @@ PHONE_PLACEHOLDER = "{phone}"
 LANGUAGE_TAG_SYNTAX = re.compile(r"[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*")
 
 
-def validate_language_tag(value):
+def is_language_tag(value: str) -> bool:
     # Each subtag is checked against the IANA registry langcodes ships, as HTML checkers do.
-    if not LANGUAGE_TAG_SYNTAX.fullmatch(value) or not langcodes.tag_is_valid(value):
+    return bool(LANGUAGE_TAG_SYNTAX.fullmatch(value)) and langcodes.tag_is_valid(value)
+
+
+def validate_language_tag(value):
+    if not is_language_tag(value):
         raise ValidationError(
             "“%(value)s” is not a language tag. Use a BCP 47 tag such as es (Spanish), "
             "pt (Portuguese), zh-Hant (Chinese, Traditional), ht (Haitian Creole) or ar (Arabic).",
@@ -462,7 +466,7 @@ class Tagline(models.Model):
 
     def clean(self):
         errors = {}
-        if self.language_code and langcodes.tag_is_valid(self.language_code):
+        if is_language_tag(self.language_code):
             # One spelling per language (zh-hant → zh-Hant, iw → he), so each is listed once.
             self.language_code = langcodes.standardize_tag(self.language_code)
             script = langcodes.Language.get(self.language_code).maximize().script
