@@ -56,6 +56,21 @@ def make_closure(practice, start_date, end_date=None, public_note=""):
     )
 
 
+def make_tagline(**overrides):
+    from clinic.models import Tagline
+
+    number = next(_sequence)
+    fields = {
+        "language_code": "es",
+        "english_name": f"Language {number}",
+        "language_name": "Español",
+        "text": "ATENCIÓN: si habla español, hay ayuda gratuita. Llame al {phone}.",
+        "sort_order": number,
+    }
+    fields.update(overrides)
+    return Tagline.objects.create(**fields)
+
+
 def make_form_stamp(*, seconds_ago: float = 60, token=None):
     """The signed hidden value a rendered form carries, as if shown `seconds_ago`."""
     import time
