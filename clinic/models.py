@@ -58,6 +58,14 @@ class Practice(models.Model):
         blank=True,
         help_text="Optional. Patients cannot ask for a date further ahead than this. Leave empty for no limit.",
     )
+    late_cancel_hours = models.PositiveSmallIntegerField(
+        "late-cancel window (hours)",
+        null=True,
+        blank=True,
+        help_text="Optional. Inside this many hours before a visit, the patient's cancel link "
+        "asks them to call instead, and cancels nothing. Leave empty to let them cancel until "
+        "the visit begins.",
+    )
     request_retention_days = models.PositiveIntegerField(
         "keep closed requests for (days)",
         null=True,

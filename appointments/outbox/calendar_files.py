@@ -11,7 +11,9 @@ from icalendar import Calendar, Event
 BOSTON = ZoneInfo("America/New_York")
 
 
-def visit_calendar(visit, *, practice, domain: str) -> bytes:
+def visit_calendar(
+    visit, *, practice, domain: str, method="REQUEST", sequence=0, attendee=""
+) -> bytes:
     """One VEVENT in Boston time with its VTIMEZONE; the UID stays the same for this visit.
 
     The summary names the practice only: calendars sync to other services, so no patient data.
@@ -19,13 +21,15 @@ def visit_calendar(visit, *, practice, domain: str) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Practice website//Visit confirmation//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     event = Event()
     event.add("uid", f"{visit.uid}@{domain}")
     event.add("dtstamp", timezone.now().astimezone(datetime.UTC))
     event.add("dtstart", visit.starts_at.astimezone(BOSTON))
     event.add("dtend", visit.ends_at.astimezone(BOSTON))
-    event.add("sequence", 0)
+    event.add("sequence", sequence)
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
     if practice is not None:
         event.add("summary", f"Visit at {practice.name}")
         event.add(
