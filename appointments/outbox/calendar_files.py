@@ -1,14 +1,29 @@
-"""The .ics calendar file attached to a visit confirmation."""
+"""The .ics calendar files attached to visit emails: iTIP (RFC 5546) requests and cancellations.
+
+A booking or a change is METHOD:REQUEST and a cancellation METHOD:CANCEL, all with the visit's one
+UID, so the patient's calendar app adds, moves or removes the same event. The caller raises the
+SEQUENCE on every change; a CANCEL must carry a higher one than the last REQUEST, or calendar
+apps ignore it as out of date.
+"""
 
 import datetime
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar import (
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+)
 
 BOSTON = ZoneInfo("America/New_York")
+METHODS = ("REQUEST", "CANCEL")
 
 EST = datetime.timedelta(hours=-5)
 EDT = datetime.timedelta(hours=-4)
@@ -51,22 +66,47 @@ def boston_vtimezone() -> Timezone:
     return vtimezone
 
 
-def visit_calendar(visit, *, practice, domain: str) -> bytes:
+def organizer_address(practice) -> vCalAddress:
+    """The practice as the event's organizer: its email if set, else the site's sender address."""
+    _, email = parseaddr(
+        practice.email if practice and practice.email else settings.DEFAULT_FROM_EMAIL
+    )
+    return vCalAddress.new(email, cn=practice.name if practice else None)
+
+
+def visit_calendar(
+    visit,
+    *,
+    practice,
+    domain: str,
+    method: str = "REQUEST",
+    sequence: int = 0,
+    attendee: str = "",
+) -> bytes:
     """One VEVENT in Boston time with its VTIMEZONE; the UID stays the same for this visit.
 
-    The summary names the practice only: calendars sync to other services, so no patient data.
+    The summary names the practice only, and the attendee is the patient's address alone, with
+    no name: calendars sync to other services, so no other patient data goes in.
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     calendar = Calendar()
-    calendar.add("prodid", "-//Practice website//Visit confirmation//EN")
+    calendar.add("prodid", "-//Practice website//Visits//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     calendar.add_component(boston_vtimezone())
+
     event = Event()
     event.add("uid", f"{visit.uid}@{domain}")
     event.add("dtstamp", timezone.now().astimezone(datetime.UTC))
     event.add("dtstart", visit.starts_at.astimezone(BOSTON))
     event.add("dtend", visit.ends_at.astimezone(BOSTON))
-    event.add("sequence", 0)
+    event.add("sequence", sequence)
+    event.add("organizer", organizer_address(practice))
+    if attendee:
+        # RSVP=FALSE: the patient answers by phone or the cancel link, not from the calendar.
+        event.add("attendee", vCalAddress.new(attendee, rsvp=False))
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     if practice is not None:
         event.add("summary", f"Visit at {practice.name}")
         event.add(

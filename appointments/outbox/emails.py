@@ -99,7 +99,11 @@ def render_visit_confirmation(notification: Notification) -> EmailMessage:
     message.attach(
         "visit.ics",
         visit_calendar(
-            notification.visit, practice=context["practice"], domain=site_domain()
+            notification.visit,
+            practice=context["practice"],
+            domain=site_domain(),
+            sequence=getattr(notification.visit, "sequence", 0),
+            attendee=notification.recipient,
         ).decode(),
         "text/calendar",
     )

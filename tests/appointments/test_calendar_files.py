@@ -12,8 +12,15 @@ import pytest
 import vobject
 from icalendar import Calendar
 
+from appointments import tasks
 from appointments.outbox.calendar_files import visit_calendar
-from tests.factories import make_visit
+from appointments.services.frontdesk import schedule_visit
+from tests.factories import (
+    make_appointment_request,
+    make_practitioner,
+    make_staff_user,
+    make_visit,
+)
 from tests.support.calendar_apps import read_with_icaljs
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +49,10 @@ def read_with_vobject(ics: bytes, local: datetime.datetime) -> datetime.datetime
     """
     calendar = vobject.readOne(ics.decode())
     return local.replace(tzinfo=calendar.vtimezone.gettzinfo()).astimezone(UTC)
+
+
+def vobject_event(ics: bytes):
+    return vobject.readOne(ics.decode()).vevent
 
 
 @pytest.mark.parametrize(
@@ -149,3 +160,132 @@ def test_the_clock_changes_at_two_in_the_morning_in_ical_js(practice):
         "2027-03-14T03:00:00": "2027-03-14T07:00:00.000Z",
         "2028-07-01T10:00:00": "2028-07-01T14:00:00.000Z",
     }
+
+
+def test_a_cancellation_removes_the_same_event_as_the_booking_made(practice):
+    visit = make_visit(starts_at=datetime.datetime(2027, 3, 15, 9, 0, tzinfo=BOSTON))
+    booking = visit_calendar(
+        visit, practice=practice, domain=DOMAIN, attendee="jane@example.com"
+    )
+    change = visit_calendar(
+        visit,
+        practice=practice,
+        domain=DOMAIN,
+        sequence=1,
+        attendee="jane@example.com",
+    )
+    cancellation = visit_calendar(
+        visit,
+        practice=practice,
+        domain=DOMAIN,
+        method="CANCEL",
+        sequence=2,
+        attendee="jane@example.com",
+    )
+
+    read = [read_with_icaljs(ics) for ics in (booking, change, cancellation)]
+
+    uid = f"{visit.uid}@{DOMAIN}"
+    assert [
+        (file["method"], file["uid"], file["sequence"], file["status"], file["start"])
+        for file in read
+    ] == [
+        ("REQUEST", uid, 0, "CONFIRMED", "2027-03-15T13:00:00.000Z"),
+        ("REQUEST", uid, 1, "CONFIRMED", "2027-03-15T13:00:00.000Z"),
+        ("CANCEL", uid, 2, "CANCELLED", "2027-03-15T13:00:00.000Z"),
+    ]
+    assert read[2]["attendees"] == read[0]["attendees"]
+    parsed = Calendar.from_ical(cancellation)
+    [event] = parsed.events
+    assert (
+        str(parsed["METHOD"]),
+        str(event["UID"]),
+        event["SEQUENCE"],
+        str(event["STATUS"]),
+    ) == ("CANCEL", uid, 2, "CANCELLED")
+    event = vobject_event(cancellation)
+    assert (event.uid.value, event.sequence.value, event.status.value) == (
+        uid,
+        "2",
+        "CANCELLED",
+    )
+
+
+def test_the_practice_organizes_and_the_patient_attends_by_address_only(practice):
+    practice.email = "office@kennis.example"
+    visit = make_visit(starts_at=datetime.datetime(2027, 7, 1, 10, 0, tzinfo=BOSTON))
+
+    ics = visit_calendar(
+        visit, practice=practice, domain=DOMAIN, attendee="jane@example.com"
+    )
+
+    icaljs = read_with_icaljs(ics)
+    assert (icaljs["organizer"], icaljs["attendees"]) == (
+        {
+            "value": "mailto:office@kennis.example",
+            "parameters": {"cn": "Dr. Jeffrey I. Kennis, D.C."},
+        },
+        [{"value": "mailto:jane@example.com", "parameters": {"rsvp": "FALSE"}}],
+    )
+    event = vobject_event(ics)
+    assert (event.organizer.value, event.organizer.params) == (
+        "mailto:office@kennis.example",
+        {"CN": ["Dr. Jeffrey I. Kennis, D.C."]},
+    )
+    assert [(a.value, a.params) for a in event.attendee_list] == [
+        ("mailto:jane@example.com", {"RSVP": ["FALSE"]})
+    ]
+    for patient_data in ["Jane", "Doe", "555", "neuropathy"]:
+        assert patient_data not in ics.decode()
+
+
+def test_without_a_practice_email_the_site_sender_organizes(practice, settings):
+    settings.DEFAULT_FROM_EMAIL = "Kennis Chiropractic <website@kennis.example>"
+    practice.name = 'Kennis "North End" Chiropractic; Boston: MA'
+    visit = make_visit(starts_at=datetime.datetime(2027, 7, 1, 10, 0, tzinfo=BOSTON))
+
+    icaljs = read_with_icaljs(visit_calendar(visit, practice=practice, domain=DOMAIN))
+
+    assert (icaljs["organizer"], icaljs["attendees"]) == (
+        {
+            "value": "mailto:website@kennis.example",
+            "parameters": {"cn": 'Kennis "North End" Chiropractic; Boston: MA'},
+        },
+        [],
+    )
+
+
+def test_the_confirmation_email_invites_its_recipient(practice, settings, mailoutbox):
+    settings.SITE_URL = f"https://{DOMAIN}"
+    practice.email = "office@kennis.example"
+    practice.save()
+    visit = schedule_visit(
+        appointment_request=make_appointment_request(email="jane@example.com"),
+        practitioner=make_practitioner(),
+        starts_at=datetime.datetime(2027, 7, 1, 10, 0, tzinfo=BOSTON),
+        duration=datetime.timedelta(minutes=30),
+        by=make_staff_user(),
+    )
+
+    tasks.deliver_due()
+
+    [email] = mailoutbox
+    [(_, content, _)] = email.attachments
+    icaljs = read_with_icaljs(content.encode())
+    assert (
+        icaljs["method"],
+        icaljs["uid"],
+        icaljs["sequence"],
+        icaljs["status"],
+        icaljs["start"],
+        icaljs["organizer"]["value"],
+        icaljs["attendees"],
+    ) == (
+        "REQUEST",
+        f"{visit.uid}@{DOMAIN}",
+        0,
+        "CONFIRMED",
+        "2027-07-01T14:00:00.000Z",
+        "mailto:office@kennis.example",
+        [{"value": "mailto:jane@example.com", "parameters": {"rsvp": "FALSE"}}],
+    )
