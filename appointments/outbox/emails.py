@@ -27,7 +27,10 @@ def render(notification: Notification) -> EmailMessage:
 
 def _email(subject: str, template: str, context: dict) -> EmailMessage:
     body = render_to_string(f"appointments/email/{template}.txt", context)
-    return EmailMessage(subject=subject, body=body)
+    # RFC 3834: sent by the site, not a person, so vacation replies and other robots stay quiet.
+    return EmailMessage(
+        subject=subject, body=body, headers={"Auto-Submitted": "auto-generated"}
+    )
 
 
 # Requests and messages -------------------------------------------------------------------------
