@@ -295,11 +295,12 @@ def _check_rows(rule, rows):
         clash = (
             Visit.objects.blocking(starts_at, ends)
             .filter(practitioner=practitioner)
+            .select_related("appointment_request")
             .first()
         )
         if clash is not None:
             checked.append(
-                (row, f"{practitioner} already has a visit then ({clash.reference}).")
+                (row, f"{practitioner} already has a visit then ({clash.staff_label}).")
             )
         elif any(
             starts_at < other_end and other_start < ends

@@ -312,6 +312,12 @@ class Visit(models.Model):
         return request.reference if request else self.reference
 
     @property
+    def staff_label(self) -> str:
+        """How staff messages name it: by its web request if it has one, else by itself."""
+        request = self.appointment_request
+        return f"request {request.reference}" if request else f"visit {self.reference}"
+
+    @property
     def is_cancelled(self) -> bool:
         return self.status == VisitStatus.CANCELLED
 

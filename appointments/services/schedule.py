@@ -59,11 +59,9 @@ def conflict_message(*, practitioner, starts_at, blocked_until) -> str:
     )
     if clash is None:
         return f"{practitioner} already has a visit at that time. Choose another time."
-    request = clash.appointment_request
-    which = f"request {request.reference}" if request else f"visit {clash.reference}"
     return (
         f"{practitioner} already has a visit on {clash.time_in_words} "
-        f"({which}). Choose another time or practitioner."
+        f"({clash.staff_label}). Choose another time or practitioner."
     )
 
 
