@@ -67,6 +67,38 @@ class PracticeAdmin(admin.ModelAdmin):
                 "taglines are under “Language assistance taglines”.",
             },
         ),
+        (
+            "About the practice and practitioner",
+            {
+                "fields": [
+                    "practitioner_photo",
+                    "practitioner_photo_alt",
+                    "practitioner_bio",
+                    "practitioner_qualifications",
+                    "conditions_treated",
+                    "first_visit",
+                    "insurance_and_payment",
+                    "parking_and_transit",
+                ],
+                "description": "What a new patient wants to know before booking. Each part "
+                "shows on the About page (and the home or visit page) only once filled in; "
+                "nothing is shown in its place while empty.",
+            },
+        ),
+        (
+            "For search engines and maps",
+            {
+                "fields": [
+                    "medical_specialty",
+                    ("latitude", "longitude"),
+                    "map_url",
+                    "same_as",
+                ],
+                "description": "Not shown on the pages: these go into the structured data "
+                "that search engines and map apps read.",
+                "classes": ["collapse"],
+            },
+        ),
         ("Footer", {"fields": ["copyright_notice"], "classes": ["collapse"]}),
     ]
 

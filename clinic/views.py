@@ -24,6 +24,10 @@ class VisitView(TemplateView):
     template_name = "clinic/visit.html"
 
 
+class AboutView(TemplateView):
+    template_name = "clinic/about.html"
+
+
 class PrivacyView(TemplateView):
     template_name = "clinic/privacy.html"
 

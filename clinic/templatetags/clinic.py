@@ -40,6 +40,22 @@ def practice_reference(practice, site_url=""):
     return reference
 
 
+def physician_schema(practice, site_url=""):
+    """The practitioner as schema.org Physician: only what staff entered."""
+    physician = {"@type": "Physician", "name": practice.practitioner_display_name}
+    if site_url:
+        physician["url"] = f"{site_url}{reverse('about')}"
+    if practice.practitioner_photo:
+        physician["image"] = f"{site_url}{practice.practitioner_photo.url}"
+    if practice.practitioner_bio:
+        physician["description"] = practice.practitioner_bio
+    if practice.medical_specialty:
+        physician["medicalSpecialty"] = (
+            f"https://schema.org/{practice.medical_specialty}"
+        )
+    return physician
+
+
 def practice_schema(practice, site_url=""):
     """schema.org MedicalClinic for the practice, with the practitioner as Physician."""
     if practice is None:
@@ -56,13 +72,22 @@ def practice_schema(practice, site_url=""):
             "postalCode": practice.postal_code,
             "addressCountry": "US",
         },
-        "employee": {
-            "@type": "Physician",
-            "name": practice.practitioner_display_name,
-        },
+        "employee": physician_schema(practice, site_url),
     }
     if practice.email:
         clinic["email"] = practice.email
+    if practice.medical_specialty:
+        clinic["medicalSpecialty"] = f"https://schema.org/{practice.medical_specialty}"
+    if practice.latitude is not None and practice.longitude is not None:
+        clinic["geo"] = {
+            "@type": "GeoCoordinates",
+            "latitude": float(practice.latitude),
+            "longitude": float(practice.longitude),
+        }
+    if practice.map_url:
+        clinic["hasMap"] = practice.map_url
+    if practice.same_as_urls:
+        clinic["sameAs"] = practice.same_as_urls
     hours = [
         {
             "@type": "OpeningHoursSpecification",

@@ -203,7 +203,11 @@ def test_structured_data_describes_the_clinic_and_its_physician(
                 "postalCode": "02109",
                 "addressCountry": "US",
             },
-            "employee": {"@type": "Physician", "name": "Dr. Jeffrey I. Kennis, D.C."},
+            "employee": {
+                "@type": "Physician",
+                "name": "Dr. Jeffrey I. Kennis, D.C.",
+                "url": "https://www.example.com/about/",
+            },
         }
     ]
 

@@ -20,6 +20,7 @@ def test_sitemap_lists_public_pages_and_live_articles_with_lastmod(client, pract
     assert re.findall(r"<loc>http://testserver(/[^<]*)</loc>", xml) == [
         "/",
         "/visit/",
+        "/about/",
         "/privacy/",
         "/accessibility/",
         "/language-assistance/",
