@@ -4,8 +4,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from sorl.thumbnail import ImageField
 
 from .models import Closure, OpeningHours, Practice, Tagline
+from .widgets import LabelledFileInput
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -101,6 +103,8 @@ class PracticeAdmin(admin.ModelAdmin):
         ),
         ("Footer", {"fields": ["copyright_notice"], "classes": ["collapse"]}),
     ]
+
+    formfield_overrides = {ImageField: {"widget": LabelledFileInput}}
 
     def changelist_view(self, request, extra_context=None):
         # One record: staff go straight to its form instead of a list of one.

@@ -16,6 +16,9 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.csp import csp_override
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
+from sorl.thumbnail import ImageField
+
+from clinic.widgets import LabelledFileInput
 
 from .diffs import field_changes, word_diff
 from .models import (
@@ -257,6 +260,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
         ),
         ("Staff notes", {"fields": ["staff_notes", "created_at", "updated_at"]}),
     ]
+
+    formfield_overrides = {ImageField: {"widget": LabelledFileInput}}
 
     @property
     def media(self):

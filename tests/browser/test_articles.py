@@ -209,3 +209,59 @@ def test_feedback_works_without_javascript(browser, live_server, seeded):
     context.close()
     assert heading == "Thank you for your feedback"
     assert list(ArticleFeedback.objects.values_list("is_useful", flat=True)) == [True]
+
+
+# Every page built on base.html got the compact header and the call bar.
+EVERY_PUBLIC_PAGE = [
+    "/",
+    "/visit/",
+    "/about/",
+    "/privacy/",
+    "/accessibility/",
+    "/language-assistance/",
+    "/nondiscrimination/",
+    "/education/",
+    "/education/symptoms/",
+    "/education/topics/nerve-pain/",
+    "/appointments/request/",
+    "/contact/",
+]
+
+
+def test_every_public_page_is_accessible_at_phone_width(
+    page, seeded, assert_accessible
+):
+    page.set_viewport_size(PHONE)
+    for path in EVERY_PUBLIC_PAGE:
+        page.goto(path)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow == 0, path
+        assert_accessible(page)
+
+
+def test_feedback_problem_pages_are_valid_and_accessible(
+    page, seeded, browser_errors, assert_accessible, assert_valid_html
+):
+    browser_errors.allow(r"status of 400")
+    from django.test import Client
+
+    problems = [
+        Client().post("/education/feedback/", {"token": "forged", "useful": "yes"}),
+        Client().post(
+            "/education/feedback/",
+            {"useful": "yes"},
+            headers={"Origin": "https://evil.example"},
+        ),
+    ]
+    assert [response.status_code for response in problems] == [400, 403]
+    assert_valid_html(*(response.content.decode() for response in problems))
+    page.set_viewport_size(PHONE)
+    page.goto(ARTICLE)
+    page.evaluate(
+        "document.querySelector('.feedback input[name=token]').value = 'forged'"
+    )
+    page.get_by_role("button", name="Yes, this page is useful").click()
+    expect(page.locator("h1")).to_have_text("We could not record your answer")
+    assert_accessible(page)

@@ -123,3 +123,29 @@ def test_editing_pages_are_valid_html(seeded, editor_client, assert_valid_html):
         assert response.status_code == 200, path
         documents.append(response.content.decode())
     assert_valid_html(*documents)
+
+
+def test_admin_lists_and_dashboard_for_editors_are_accessible(
+    page, seeded, editor_client, assert_accessible
+):
+    from education.models import ArticleFeedback
+
+    ArticleFeedback.objects.create(article=seeded, is_useful=False, comment="Longer.")
+    for path in [
+        ADMIN,
+        f"{ADMIN}education/article/",
+        f"{ADMIN}education/article/?wanted=yes",
+        f"{ADMIN}education/articlefeedback/",
+        f"{ADMIN}education/searchsynonym/",
+        f"{ADMIN}education/searchsynonym/add/",
+        f"{ADMIN}clinic/practice/1/change/",
+    ]:
+        page.goto(path)
+        assert_accessible(page)
+    page.goto(ADMIN)
+    expect(page.get_by_role("region", name="Patient education")).to_contain_text(
+        "12 unwritten articles linked from live pages"
+    )
+    expect(page.get_by_role("region", name="The About page")).to_contain_text(
+        "Still empty"
+    )
