@@ -73,7 +73,10 @@ def test_live_article_page_shows_everything_a_patient_needs(client, practice):
     assert 'href="/appointments/request/?article=burning-feet"' in main
 
 
-def test_article_head_has_canonical_open_graph_and_medical_web_page(client, practice):
+def test_article_head_has_canonical_open_graph_and_medical_web_page(
+    client, practice, settings
+):
+    settings.SITE_URL = ""
     article = make_article(
         title="Burning feet",
         slug="burning-feet",
