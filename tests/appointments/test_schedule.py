@@ -61,6 +61,13 @@ def in_days(days, hour=10, minute=0):
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=BOSTON)
 
 
+def next_wednesday(hour, minute=0):
+    """A weekday in a usual working day, whatever day the tests run."""
+    today = timezone.localdate()
+    day = today + datetime.timedelta(days=(2 - today.weekday()) % 7 + 7)
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=BOSTON)
+
+
 def utc(moment):
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -78,7 +85,7 @@ def test_front_desk_enters_a_phone_in_patient_and_books_them(desk, mailoutbox):
     follow_up = make_visit_type(
         name="Follow-up", duration_minutes=20, buffer_minutes=10
     )
-    starts = in_days(5, 9, 40)
+    starts = next_wednesday(9, 40)
 
     response = client.post(
         reverse(BOOK),

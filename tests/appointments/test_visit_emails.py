@@ -201,7 +201,7 @@ def test_cancel_link_get_shows_a_page_and_changes_nothing(booked, client, mailou
     body = response.content.decode()
     assert response.status_code == 200
     assert "Cancel your visit?" in body
-    assert '<button type="submit">Cancel my visit</button>' in body
+    assert '<button type="submit" class="button">Cancel my visit</button>' in body
     visit.refresh_from_db()
     visit.appointment_request.refresh_from_db()
     assert (visit.is_cancelled, visit.appointment_request.status) == (
