@@ -235,8 +235,13 @@ def test_the_dashboard_is_the_front_desks_inbox(desk, settings):
         created_at=timezone.now() - datetime.timedelta(hours=3),
     )
     make_contact_message(name="Bob Asking", phone="+16175550142")
+    # Halfway between midnight and now: today, whenever the tests run.
+    midnight = datetime.datetime.combine(
+        timezone.localdate(), datetime.time(0), tzinfo=BOSTON
+    )
     today = make_visit(
-        starts_at=timezone.now() + datetime.timedelta(minutes=30),
+        starts_at=midnight + (timezone.now() - midnight) / 2,
+        created_at=midnight - datetime.timedelta(days=1),
         patient=make_patient(name="Cleo Today"),
     )
     cancelled = make_visit(

@@ -475,7 +475,14 @@ def test_a_visit_that_has_begun_cannot_be_moved_or_cancelled(desk):
 
 def test_marking_what_happened_is_kept_with_who_and_when(desk):
     user, client = desk
-    today = make_visit(starts_at=timezone.now() + datetime.timedelta(minutes=30))
+    # Halfway between midnight and now: today, whenever the tests run.
+    midnight = datetime.datetime.combine(
+        timezone.localdate(), datetime.time(0), tzinfo=BOSTON
+    )
+    today = make_visit(
+        starts_at=midnight + (timezone.now() - midnight) / 2,
+        created_at=midnight - datetime.timedelta(days=1),
+    )
     later = make_visit(starts_at=in_days(3))
 
     client.post(
