@@ -4,8 +4,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from sorl.thumbnail import ImageField
 
 from .models import Closure, OpeningHours, Practice, Tagline
+from .widgets import LabelledFileInput
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -67,8 +69,42 @@ class PracticeAdmin(admin.ModelAdmin):
                 "taglines are under “Language assistance taglines”.",
             },
         ),
+        (
+            "About the practice and practitioner",
+            {
+                "fields": [
+                    "practitioner_photo",
+                    "practitioner_photo_alt",
+                    "practitioner_bio",
+                    "practitioner_qualifications",
+                    "conditions_treated",
+                    "first_visit",
+                    "insurance_and_payment",
+                    "parking_and_transit",
+                ],
+                "description": "What a new patient wants to know before booking. Each part "
+                "shows on the About page (and the home or visit page) only once filled in; "
+                "nothing is shown in its place while empty.",
+            },
+        ),
+        (
+            "For search engines and maps",
+            {
+                "fields": [
+                    "medical_specialty",
+                    ("latitude", "longitude"),
+                    "map_url",
+                    "same_as",
+                ],
+                "description": "Not shown on the pages: these go into the structured data "
+                "that search engines and map apps read.",
+                "classes": ["collapse"],
+            },
+        ),
         ("Footer", {"fields": ["copyright_notice"], "classes": ["collapse"]}),
     ]
+
+    formfield_overrides = {ImageField: {"widget": LabelledFileInput}}
 
     def changelist_view(self, request, extra_context=None):
         # One record: staff go straight to its form instead of a list of one.

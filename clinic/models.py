@@ -4,13 +4,43 @@ import re
 import langcodes
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
+from sorl.thumbnail import ImageField
 
 PRACTICE_CACHE_KEY = "clinic:practice:v1"
+
+
+class MedicalSpecialty(models.TextChoices):
+    """schema.org MedicalSpecialty values a chiropractic practice might describe itself by."""
+
+    MUSCULOSKELETAL = "Musculoskeletal", "Musculoskeletal"
+    NEUROLOGIC = "Neurologic", "Neurologic"
+    PHYSIOTHERAPY = "Physiotherapy", "Physiotherapy"
+    PRIMARY_CARE = "PrimaryCare", "Primary care"
+    GERIATRIC = "Geriatric", "Geriatric"
+    PEDIATRIC = "Pediatric", "Pediatric"
+
+
+def _lines(text):
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+# The "about" fields that tell a new patient who they will see and what to expect. Empty by
+# default: the pages show what staff fill in and nothing else.
+ABOUT_FIELDS = [
+    "practitioner_photo",
+    "practitioner_bio",
+    "practitioner_qualifications",
+    "conditions_treated",
+    "first_visit",
+    "insurance_and_payment",
+    "parking_and_transit",
+]
 
 
 class Practice(models.Model):
@@ -102,6 +132,93 @@ class Practice(models.Model):
         blank=True,
         help_text="Optional. Shown with the coordinator's name.",
     )
+    # --- About the practice and practitioner (the /about/ page, home and visit pages) --------
+    practitioner_photo = ImageField(
+        "practitioner's photo",
+        upload_to="practice/",
+        blank=True,
+        help_text="Optional. A recent, friendly photo of the practitioner; shown on the About "
+        "page and the home page.",
+    )
+    practitioner_photo_alt = models.CharField(
+        "photo description (alt text)",
+        max_length=200,
+        blank=True,
+        help_text="What the photo shows, for patients who cannot see it, e.g. “Dr. Kennis in "
+        "the treatment room”. Leave empty to say “Photo of” and the practitioner's name.",
+    )
+    practitioner_bio = models.TextField(
+        "short biography",
+        blank=True,
+        help_text="Optional. A few sentences in the practitioner's own words: background, "
+        "approach, why patients come. Leave empty rather than guess.",
+    )
+    practitioner_qualifications = models.TextField(
+        "qualifications and licences",
+        blank=True,
+        help_text="Optional. One per line, e.g. the degree and college, the state licence, "
+        "memberships. Shown as a list on the About page.",
+    )
+    conditions_treated = models.TextField(
+        "conditions treated",
+        blank=True,
+        help_text="Optional. One per line, e.g. “Neck pain”. Shown as a list on the About page.",
+    )
+    first_visit = models.TextField(
+        "your first visit",
+        blank=True,
+        help_text="Optional. What happens at a first visit: how long it takes, what to bring, "
+        "what to wear. Shown on the About and visit pages; a blank line starts a new paragraph.",
+    )
+    insurance_and_payment = models.TextField(
+        "insurance and payment",
+        blank=True,
+        help_text="Optional. Which insurance the practice accepts and how patients pay. Leave "
+        "empty until confirmed: patients rely on it.",
+    )
+    parking_and_transit = models.TextField(
+        "parking and transit",
+        blank=True,
+        help_text="Optional. Where to park and the nearest stations or bus stops. Shown on the "
+        "visit page.",
+    )
+    medical_specialty = models.CharField(
+        "specialty for search engines",
+        max_length=20,
+        choices=MedicalSpecialty.choices,
+        blank=True,
+        help_text="Optional. How search engines should classify the practice (schema.org "
+        "medicalSpecialty). Not shown to patients.",
+    )
+    latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text="Optional. The entrance's position for maps and search engines, e.g. "
+        "42.363100 (copy it from a map app). Fill in both or neither.",
+    )
+    longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text="Optional, e.g. -71.051200.",
+    )
+    map_url = models.URLField(
+        "map link",
+        blank=True,
+        help_text="Optional. A link to the practice on a map (Google Maps, OpenStreetMap); "
+        "search engines use it (schema.org hasMap).",
+    )
+    same_as = models.TextField(
+        "the practice elsewhere on the web",
+        blank=True,
+        help_text="Optional. One address per line of the practice's own profiles, e.g. its "
+        "Google Business Profile or Yelp page (schema.org sameAs). Not shown to patients.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -120,6 +237,27 @@ class Practice(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
+        errors = {}
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = (
+                ValidationError(
+                    "Fill in both latitude and longitude, or neither.",
+                    code="half_a_position",
+                )
+            )
+        for line in _lines(self.same_as):
+            try:
+                URLValidator(schemes=["https", "http"])(line)
+            except ValidationError:
+                errors["same_as"] = ValidationError(
+                    "“%(line)s” is not a web address. Put one address per line, starting "
+                    "with https://.",
+                    code="invalid_same_as",
+                    params={"line": line},
+                )
+                break
+        if errors:
+            raise ValidationError(errors)
         if not self.section_1557_coordinator and (
             self.section_1557_coordinator_phone or self.section_1557_coordinator_email
         ):
@@ -161,6 +299,38 @@ class Practice(models.Model):
             if self.practitioner_credentials
             else name
         )
+
+    @property
+    def practitioner_photo_description(self):
+        return (
+            self.practitioner_photo_alt or f"Photo of {self.practitioner_display_name}"
+        )
+
+    @property
+    def qualifications_list(self):
+        return _lines(self.practitioner_qualifications)
+
+    @property
+    def conditions_list(self):
+        return _lines(self.conditions_treated)
+
+    @property
+    def same_as_urls(self):
+        return _lines(self.same_as)
+
+    @property
+    def has_about(self):
+        """True once staff have filled in anything the About page shows."""
+        return any(getattr(self, name) for name in ABOUT_FIELDS)
+
+    @property
+    def missing_about_fields(self):
+        """The verbose names of the About page's fields still empty, for the owner's prompt."""
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in ABOUT_FIELDS
+            if not getattr(self, name)
+        ]
 
     @property
     def locality_line(self):

@@ -9,6 +9,7 @@ class PracticePagesSitemap(Sitemap):
         return [
             "home",
             "visit",
+            "about",
             "privacy",
             "accessibility",
             "language_assistance",

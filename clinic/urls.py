@@ -20,6 +20,7 @@ urlpatterns = [
     # Wrapping a view in cache_public_page is all it takes to share its page from the cache.
     path("", cache_public_page(views.HomeView.as_view()), name="home"),
     path("visit/", cache_public_page(views.VisitView.as_view()), name="visit"),
+    path("about/", cache_public_page(views.AboutView.as_view()), name="about"),
     path("privacy/", cache_public_page(views.PrivacyView.as_view()), name="privacy"),
     path(
         "accessibility/",

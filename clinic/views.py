@@ -24,6 +24,10 @@ class VisitView(TemplateView):
     template_name = "clinic/visit.html"
 
 
+class AboutView(TemplateView):
+    template_name = "clinic/about.html"
+
+
 class PrivacyView(TemplateView):
     template_name = "clinic/privacy.html"
 
@@ -68,6 +72,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /appointments/",
         "Disallow: /education/preview/",
+        "Disallow: /education/feedback/",
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
         "",
     ]

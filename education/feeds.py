@@ -1,6 +1,8 @@
 from django.contrib.syndication.views import Feed
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
+
+from clinic.models import Practice
 
 from .models import Article
 
@@ -10,6 +12,17 @@ class ArticleFeed(Feed):
     title = "Patient education: neuropathy and nerve pain"
     link = reverse_lazy("education:article_list")
     subtitle = "New and updated patient-education articles."
+
+    def author_name(self):
+        # RFC 4287 requires an author: the practice, whose pages these are.
+        practice = Practice.get_current()
+        return practice.name if practice else "Patient education"
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        # The author's address must be absolute, like every other link in the feed.
+        feed.feed["author_link"] = request.build_absolute_uri(reverse("home"))
+        return feed
 
     def items(self):
         return Article.objects.published().order_by("-publish_at")[:30]

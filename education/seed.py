@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from clinic.seed import SEED_FILE
 
-from .models import Article, Reference, Symptom, Topic
+from .models import Article, Reference, SearchSynonym, Symptom, Topic
 
 ARTICLE_TITLE = "Neuropathic pain"
 ARTICLE_SLUG = "neuropathic-pain"
@@ -39,6 +39,14 @@ SYMPTOMS = [
     ("Sharp or shooting pain", "sharp, stabbing, shooting, shock-like, electric"),
     ("Burning", "burning sensation, burning feet, burning hands"),
     ("Tingling, weakness or numbness", "tingling, weakness, numbness, numb"),
+]
+# Starter search synonyms: words patients type for what the article calls nerve pain. Staff
+# review and extend them under Patient education → Search synonyms.
+SYNONYMS = [
+    ("sciatica", "nerve pain, radiating pain, down the leg"),
+    ("neuralgia", "nerve pain"),
+    ("pinched nerve", "nerve pain, compresses, impinges"),
+    ("slipped disc", "herniated disc"),
 ]
 STAFF_NOTE = (
     "The practice's original page showed an image here, after the first paragraph: "
@@ -186,3 +194,7 @@ def load(stdout):
             if article is not None:
                 symptom.articles.add(article)
         stdout.write("Loaded the symptom index.")
+    if not SearchSynonym.objects.exists():
+        for phrase, alternatives in SYNONYMS:
+            SearchSynonym.objects.create(phrase=phrase, also_search_for=alternatives)
+        stdout.write("Loaded the starter search synonyms.")

@@ -5,11 +5,27 @@ from django.dispatch import receiver
 
 from clinic import pagecache
 
-from .models import Article, ArticleSlug, Reference, RelatedArticle, Symptom, Topic
+from .models import (
+    Article,
+    ArticleSlug,
+    Reference,
+    RelatedArticle,
+    SearchSynonym,
+    Symptom,
+    Topic,
+)
 
 # What education's own models put on its pages (clinic/signals.py covers the practice record
 # in every header and footer).
-PAGE_SOURCES = [Article, ArticleSlug, Reference, RelatedArticle, Topic, Symptom]
+PAGE_SOURCES = [
+    Article,
+    ArticleSlug,
+    Reference,
+    RelatedArticle,
+    Topic,
+    Symptom,
+    SearchSynonym,  # cached search results
+]
 
 # A scheduled article goes live without a save: no cached page may outlive that moment.
 pagecache.add_next_change(Article.objects.next_scheduled_publish_at)

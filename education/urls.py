@@ -12,5 +12,9 @@ urlpatterns = [
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("feed/", ArticleFeed(), name="feed"),
     path("preview/<int:pk>/", views.article_preview, name="article_preview"),
+    path("preview/<int:pk>/draft/", views.revision_preview, name="revision_preview"),
+    path("preview/unsaved/", views.unsaved_preview, name="unsaved_preview"),
+    path("feedback/", views.feedback, name="feedback"),
+    path("feedback/<uuid:public_id>/", views.feedback_thanks, name="feedback_thanks"),
     path("<slug:slug>/", views.article_detail, name="article_detail"),
 ]

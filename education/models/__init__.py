@@ -2,6 +2,7 @@
 their references, and the symptoms that lead to them. Import them from here."""
 
 from .articles import (
+    ARTICLE_LINK_RE,
     BODY_EXTENSIONS,
     PLAIN_LANGUAGE_TARGET_GRADE,
     RESERVED_SLUGS,
@@ -9,27 +10,44 @@ from .articles import (
     SEARCH_CONFIG,
     WORDS_PER_MINUTE,
     Article,
+    ArticleLink,
     ArticleQuerySet,
     ArticleSlug,
     RelatedArticle,
     Topic,
+    linked_slugs,
+    unwritten_link_targets,
 )
+from .feedback import COMMENT_MAX_LENGTH, ArticleFeedback, ArticleFeedbackQuerySet
 from .references import Reference, doi_validator
+from .revisions import REVISION_FIELDS, ArticleRevision
 from .symptoms import Symptom
+from .synonyms import SearchSynonym, normalize_phrase
 
 __all__ = [
+    "ARTICLE_LINK_RE",
     "BODY_EXTENSIONS",
+    "COMMENT_MAX_LENGTH",
     "PLAIN_LANGUAGE_TARGET_GRADE",
     "RESERVED_SLUGS",
+    "REVISION_FIELDS",
     "REVIEW_DETAILS_MISSING",
     "SEARCH_CONFIG",
     "WORDS_PER_MINUTE",
     "Article",
+    "ArticleFeedback",
+    "ArticleFeedbackQuerySet",
+    "ArticleLink",
     "ArticleQuerySet",
+    "ArticleRevision",
     "ArticleSlug",
     "Reference",
     "RelatedArticle",
+    "SearchSynonym",
     "Symptom",
     "Topic",
     "doi_validator",
+    "linked_slugs",
+    "normalize_phrase",
+    "unwritten_link_targets",
 ]

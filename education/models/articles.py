@@ -7,7 +7,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import F, Func, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -20,7 +21,12 @@ SEARCH_CONFIG = "english"
 PLAIN_LANGUAGE_TARGET_GRADE = 8
 WORDS_PER_MINUTE = 200
 # Addresses under /education/ that belong to other pages.
-RESERVED_SLUGS = {"topics", "symptoms", "search", "feed", "preview"}
+RESERVED_SLUGS = {"topics", "symptoms", "search", "feed", "preview", "feedback"}
+# A link to another article, as the editor stores it: /education/<slug>/.
+ARTICLE_LINK_RE = re.compile(
+    r'<a(?P<before>[^>]*?) href="/education/(?P<slug>[-a-zA-Z0-9_]+)/"(?P<attrs>[^>]*)>(?P<text>.*?)</a>',
+    re.DOTALL,
+)
 
 # What staff can produce in the editor, and so exactly what the server keeps (nh3 allowlist):
 # headings, paragraphs, lists, bold/italic, links and the superscript used for footnote marks.
@@ -36,6 +42,15 @@ BODY_EXTENSIONS = {
     "Blockquote": True,
     "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto", "tel"]},
 }
+
+
+def linked_slugs(html: str) -> set[str]:
+    """The article addresses a body links to."""
+    return {
+        match["slug"]
+        for match in ARTICLE_LINK_RE.finditer(html or "")
+        if match["slug"] not in RESERVED_SLUGS
+    }
 
 
 class Topic(models.Model):
@@ -67,6 +82,15 @@ REVIEW_DETAILS_MISSING = (
 )
 
 
+# Not an aggregate to Django, so the subquery below needs no GROUP BY.
+_COUNT_DISTINCT_FROM_ARTICLE = Func(
+    F("from_article"),
+    function="COUNT",
+    template="%(function)s(DISTINCT %(expressions)s)",
+    output_field=models.IntegerField(),
+)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None):
         """Published articles whose publish time has come: scheduling needs no cron."""
@@ -90,6 +114,36 @@ class ArticleQuerySet(models.QuerySet):
             pk__in=self.review_up_to_date(today).values("pk")
         )
 
+    def with_live_links_in(self):
+        """Annotate live_links_in: how many live articles link to this one's address."""
+        links = (
+            ArticleLink.objects.filter(
+                Q(slug=OuterRef("slug"))
+                | Q(
+                    slug__in=ArticleSlug.objects.filter(
+                        article=OuterRef(OuterRef("pk"))
+                    ).values("slug")
+                ),
+                from_article__in=Article.objects.published().values("pk"),
+            )
+            .exclude(from_article=OuterRef("pk"))
+            .order_by()
+            .annotate(count=_COUNT_DISTINCT_FROM_ARTICLE)
+            .values("count")
+        )
+        return self.annotate(live_links_in=Coalesce(Subquery(links), 0))
+
+    def unwritten_linked(self):
+        """Articles patients cannot read yet that live articles link to, most linked first."""
+        queryset = self
+        if "live_links_in" not in self.query.annotations:
+            queryset = self.with_live_links_in()
+        return (
+            queryset.exclude(pk__in=Article.objects.published().values("pk"))
+            .filter(live_links_in__gt=0)
+            .order_by("-live_links_in", "title")
+        )
+
     def next_scheduled_publish_at(self, now=None):
         return (
             self.filter(
@@ -110,7 +164,9 @@ class Article(models.Model):
     slug = models.SlugField(
         max_length=200,
         unique=True,
-        help_text="The web address: /education/<slug>/. If you change it, the old address keeps working.",
+        # The admin shows help text as HTML: no angle brackets in it.
+        help_text="The web address: “burning-feet” gives /education/burning-feet/. "
+        "If you change it, the old address keeps working.",
     )
     summary = models.CharField(
         max_length=160,
@@ -122,7 +178,9 @@ class Article(models.Model):
         sanitize=True,
         blank=True,
         help_text="Use “Heading” for section titles: they build the table of contents. "
-        "Links to other articles (/education/<slug>/) show as plain text until that article is published.",
+        "Link to another article by its address, e.g. /education/burning-feet/. Until that "
+        "article is published, a line that is only the link is left out and a link inside a "
+        "sentence shows as plain text.",
     )
     topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
     related_articles = models.ManyToManyField(
@@ -216,6 +274,7 @@ class Article(models.Model):
         # A slug given back to an article must not keep redirecting elsewhere.
         ArticleSlug.objects.filter(slug=self.slug).delete()
         self.update_search_vector()
+        self.update_links()
 
     def get_absolute_url(self):
         return reverse("education:article_detail", kwargs={"slug": self.slug})
@@ -280,6 +339,15 @@ class Article(models.Model):
                 )
                 + SearchVector(Value(self.body_text), weight="C", config=SEARCH_CONFIG)
             )
+        )
+
+    def update_links(self):
+        """Record the article addresses the body links to (for “unwritten but linked”)."""
+        slugs = linked_slugs(self.body)
+        ArticleLink.objects.filter(from_article=self).exclude(slug__in=slugs).delete()
+        ArticleLink.objects.bulk_create(
+            [ArticleLink(from_article=self, slug=slug) for slug in sorted(slugs)],
+            ignore_conflicts=True,
         )
 
     @property
@@ -401,3 +469,47 @@ class RelatedArticle(models.Model):
 
     def __str__(self):
         return f"{self.from_article} → {self.to_article}"
+
+
+class ArticleLink(models.Model):
+    """A link in one article's text to an article address, /education/<slug>/.
+
+    Kept up to date on every save, so the admin can list the unwritten articles that live
+    ones already point patients to.
+    """
+
+    from_article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="outgoing_links"
+    )
+    slug = models.SlugField(max_length=200)
+
+    class Meta:
+        ordering = ["from_article", "slug"]
+        verbose_name = "link between articles"
+        verbose_name_plural = "links between articles"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_article", "slug"], name="article_link_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_article} → /education/{self.slug}/"
+
+
+def unwritten_link_targets(limit=None):
+    """Addresses live articles link to that no article answers: [(slug, live links in)]."""
+    known = Q(slug__in=Article.objects.values("slug")) | Q(
+        slug__in=ArticleSlug.objects.values("slug")
+    )
+    rows = (
+        ArticleLink.objects.filter(
+            from_article__in=Article.objects.published().values("pk")
+        )
+        .exclude(known)
+        .values("slug")
+        .annotate(count=models.Count("from_article", distinct=True))
+        .order_by("-count", "slug")
+        .values_list("slug", "count")
+    )
+    return list(rows[:limit] if limit else rows)

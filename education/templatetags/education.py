@@ -1,6 +1,6 @@
 from django import template
 
-from clinic.templatetags.clinic import jsonld
+from clinic.templatetags.clinic import jsonld, practice_reference
 
 register = template.Library()
 
@@ -43,5 +43,8 @@ def article_jsonld(context, article, references, topics):
         page["reviewedBy"] = {"@type": "Person", "name": article.reviewer_display_name}
     practice = context.get("practice")
     if practice is not None:
-        page["publisher"] = {"@type": "MedicalClinic", "name": practice.name}
+        # The practice's own pages: it writes and publishes them.
+        page["author"] = page["publisher"] = practice_reference(
+            practice, context.get("site_url", "")
+        )
     return jsonld(page)

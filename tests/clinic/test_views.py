@@ -192,6 +192,8 @@ def test_structured_data_describes_the_clinic_and_its_physician(
             "@context": "https://schema.org",
             "@type": "MedicalClinic",
             "name": "Dr. Jeffrey I. Kennis, D.C.",
+            "@id": "https://www.example.com/#practice",
+            "url": "https://www.example.com/",
             "telephone": "+16177202329",
             "address": {
                 "@type": "PostalAddress",
@@ -201,8 +203,11 @@ def test_structured_data_describes_the_clinic_and_its_physician(
                 "postalCode": "02109",
                 "addressCountry": "US",
             },
-            "employee": {"@type": "Physician", "name": "Dr. Jeffrey I. Kennis, D.C."},
-            "url": "https://www.example.com/",
+            "employee": {
+                "@type": "Physician",
+                "name": "Dr. Jeffrey I. Kennis, D.C.",
+                "url": "https://www.example.com/about/",
+            },
         }
     ]
 
@@ -216,6 +221,28 @@ def test_structured_data_includes_opening_hours_once_staff_enter_them(client, pr
             "dayOfWeek": "https://schema.org/Tuesday",
             "opens": "08:30",
             "closes": "12:00",
+        }
+    ]
+
+
+def test_structured_data_lists_upcoming_closures_as_closed_all_day(client, practice):
+    today = timezone.localdate()
+    make_closure(practice, today - datetime.timedelta(days=3), public_note="Past")
+    make_closure(
+        practice,
+        today + datetime.timedelta(days=10),
+        today + datetime.timedelta(days=11),
+        public_note="Closed for Thanksgiving",
+    )
+    [clinic] = jsonld_of(client.get(reverse("home")))
+    assert clinic["specialOpeningHoursSpecification"] == [
+        {
+            "@type": "OpeningHoursSpecification",
+            "validFrom": (today + datetime.timedelta(days=10)).isoformat(),
+            "validThrough": (today + datetime.timedelta(days=11)).isoformat(),
+            "opens": "00:00",
+            "closes": "00:00",
+            "description": "Closed for Thanksgiving",
         }
     ]
 
@@ -237,6 +264,7 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_out_of_private_area
         "Disallow: /admin/",
         "Disallow: /appointments/",
         "Disallow: /education/preview/",
+        "Disallow: /education/feedback/",
         "Sitemap: http://testserver/sitemap.xml",
     ]
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from education.models import Article
-from tests.factories import make_article, make_topic
+from education.models import Article, SearchSynonym
+from tests.factories import make_article, make_staff_user, make_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +180,127 @@ def test_admin_shows_old_version_and_can_revert(admin_client):
         "admin:education_article_simple_history", args=[article.pk, old.history_id]
     )
     assert "First title" in admin_client.get(url).content.decode()
+
+
+def _links_to(*slugs):
+    return "".join(
+        f'<p>See <a href="/education/{slug}/">{slug}</a></p>' for slug in slugs
+    )
+
+
+def test_unwritten_articles_live_ones_link_to_are_listed_most_linked_first(
+    admin_client,
+):
+    once = make_article(
+        title="Linked once", slug="once", status="draft", publish_at=None
+    )
+    twice = make_article(
+        title="Linked twice", slug="twice", status="draft", publish_at=None
+    )
+    make_article(title="Not linked", slug="lonely", status="draft", publish_at=None)
+    make_article(body=_links_to("once", "twice", "nowhere"))
+    make_article(body=_links_to("twice"))
+    # Links from drafts do not count: no patient sees them.
+    make_article(body=_links_to("once", "lonely"), status="draft", publish_at=None)
+
+    assert [
+        (article.title, article.live_links_in)
+        for article in Article.objects.unwritten_linked()
+    ] == [("Linked twice", 2), ("Linked once", 1)]
+    response = admin_client.get(reverse(CHANGELIST), {"wanted": "yes"})
+    assert listed_titles(response) == ["Linked twice", "Linked once"]
+    html = response.content.decode()
+    assert "2 unwritten articles, most linked first" in html
+    assert "No article at /education/nowhere/ yet (1 live article links to it)" in html
+
+    # Renamed drafts still count: the old address leads to them.
+    once.slug = "once-renamed"
+    once.save()
+    publish = twice
+    publish.status = "published"
+    publish.save()
+    assert [
+        (article.title, article.live_links_in)
+        for article in Article.objects.unwritten_linked()
+    ] == [("Linked once", 1)]
+
+
+def test_dashboard_counts_unwritten_articles_linked_from_live_pages(admin_client):
+    make_article(title="Wanted", slug="wanted", status="draft", publish_at=None)
+    make_article(body=_links_to("wanted"))
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert (
+        "1 unwritten article linked from live pages</a> (most linked: Wanted (1))"
+        in html
+    )
+
+    wanted = Article.objects.get(slug="wanted")
+    wanted.status = "published"
+    wanted.save()
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Every article that live pages link to is published" in html
+
+
+def test_dashboard_education_block_is_for_editors_only(staff_client):
+    from django.contrib.auth.models import Permission
+
+    front_desk = make_staff_user()
+    html = staff_client(front_desk).get(reverse("admin:index")).content.decode()
+    assert "education-dashboard-title" not in html
+    editor = make_staff_user()
+    editor.user_permissions.add(Permission.objects.get(codename="change_article"))
+    html = staff_client(editor).get(reverse("admin:index")).content.decode()
+    assert "education-dashboard-title" in html
+
+
+def test_staff_add_a_search_synonym_and_empty_ones_are_explained(admin_client):
+    url = reverse("admin:education_searchsynonym_add")
+    response = admin_client.post(url, {"phrase": " ", "also_search_for": " "})
+    assert response.context["adminform"].form.errors == {
+        "phrase": ["This field is required."],
+        "also_search_for": ["This field is required."],
+    }
+    response = admin_client.post(url, {"phrase": "?!", "also_search_for": ",,"})
+    assert response.context["adminform"].form.errors == {
+        "phrase": ["Type the word or phrase patients search for."],
+        "also_search_for": ["Type at least one word the articles use."],
+    }
+    response = admin_client.post(
+        url, {"phrase": "Sciatica", "also_search_for": "nerve pain"}
+    )
+    assert response.status_code == 302
+    assert [str(s) for s in SearchSynonym.objects.all()] == ["sciatica → nerve pain"]
+
+
+def test_reader_feedback_counts_show_per_article_and_on_the_dashboard(admin_client):
+    from education.models import ArticleFeedback
+
+    helpful = make_article(title="Helpful")
+    for is_useful, comment in [(True, ""), (True, ""), (False, "Too short.")]:
+        ArticleFeedback.objects.create(
+            article=helpful, is_useful=is_useful, comment=comment
+        )
+    make_article(title="Unread")
+
+    response = admin_client.get(reverse(CHANGELIST))
+    html = response.content.decode()
+    feedback_list = reverse("admin:education_articlefeedback_changelist")
+    assert (
+        f'<a href="{feedback_list}?article__id__exact={helpful.pk}">2 / 1</a>' in html
+    )
+
+    dashboard = admin_client.get(reverse("admin:index")).content.decode()
+    assert "2 found a page useful</a>" in dashboard
+    assert "1 did not</a>" in dashboard
+    assert "1 note to read</a>" in dashboard
+
+    notes = admin_client.get(feedback_list, {"note": "yes"})
+    assert [str(row.comment) for row in notes.context["cl"].result_list] == [
+        "Too short."
+    ]
+    change = reverse(
+        "admin:education_articlefeedback_change",
+        args=[ArticleFeedback.objects.get(comment="Too short.").pk],
+    )
+    page = admin_client.get(change).content.decode()
+    assert "Too short." in page and 'name="comment"' not in page

@@ -20,6 +20,7 @@ def test_sitemap_lists_public_pages_and_live_articles_with_lastmod(client, pract
     assert re.findall(r"<loc>http://testserver(/[^<]*)</loc>", xml) == [
         "/",
         "/visit/",
+        "/about/",
         "/privacy/",
         "/accessibility/",
         "/language-assistance/",
@@ -63,3 +64,13 @@ def test_feed_has_live_articles_newest_first(client, practice):
     assert re.findall(r"<entry><title>([^<]+)</title>", xml) == ["Newer", "Older"]
     assert '<link href="http://testserver/education/older/" rel="alternate"/>' in xml
     assert '<summary type="html">Old news.</summary>' in xml
+
+
+def test_feed_names_the_practice_as_author_as_rfc_4287_requires(client, practice):
+    make_article(title="Newer")
+    xml = client.get("/education/feed/").content.decode()
+    feed_head = xml[: xml.index("<entry>")]
+    assert (
+        "<author><name>Dr. Jeffrey I. Kennis, D.C.</name>"
+        "<uri>http://testserver/</uri></author>"
+    ) in feed_head

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from education.models import Symptom
+from education.models import SearchSynonym, Symptom
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +121,59 @@ def test_empty_garbage_and_unmatched_queries_get_a_helpful_page(
     assert response.status_code == 200
     assert message in html
     assert "symptom index" in html
+
+
+@pytest.mark.parametrize("query", ["nueropathy", "neuropathy pian", "numbnes"])
+def test_misspelt_words_still_find_the_article(client, seeded, query):
+    response = client.get(reverse("education:search"), {"q": query})
+    assert results(response) == ["neuropathic-pain"]
+
+
+def test_a_typo_gets_a_did_you_mean_with_the_words_the_articles_use(client, seeded):
+    html = client.get(reverse("education:search"), {"q": "nueropathy"}).content.decode()
+    assert (
+        "No articles use the words “nueropathy”. Did you mean "
+        '<a href="/education/search/?q=neuropathy">neuropathy</a>? '
+        "Showing 1 article with similar words."
+    ) in html
+    # Following the suggestion is an ordinary search, highlighted.
+    html = client.get(reverse("education:search"), {"q": "neuropathy"}).content.decode()
+    assert "1 article found for “neuropathy”." in html
+    assert "<mark>neuropathy</mark>" in html
+
+
+def test_sciatica_finds_nerve_pain_through_the_seeded_synonym(client, seeded):
+    assert results(client.get(reverse("education:search"), {"q": "sciatica"})) == [
+        "neuropathic-pain"
+    ]
+
+
+def test_synonyms_staff_add_change_the_results_at_once(client, practice):
+    make_article(slug="nerve-pain", title="Nerve pain", body="<p>Radiating pain.</p>")
+    make_article(slug="other", title="Posture", body="<p>Sit up straight.</p>")
+    url = reverse("education:search")
+    assert results(client.get(url, {"q": "lumbago"})) == []
+    assert client.get(url, {"q": "lumbago"})["X-Cache"] == "hit"
+    SearchSynonym.objects.create(
+        phrase="  Lumbago ", also_search_for="radiating pain, , Radiating pain"
+    )
+    response = client.get(url, {"q": "lumbago"})
+    assert (response["X-Cache"], results(response)) == ("miss", ["nerve-pain"])
+    assert SearchSynonym.objects.get().phrase == "lumbago"
+    assert SearchSynonym.objects.get().alternatives == ["radiating pain"]
+
+
+def test_multi_word_synonyms_match_the_phrase_only(client, practice):
+    make_article(slug="discs", title="Discs", body="<p>A herniated disc.</p>")
+    SearchSynonym.objects.create(
+        phrase="slipped disc", also_search_for="herniated disc"
+    )
+    url = reverse("education:search")
+    assert results(client.get(url, {"q": "my slipped disc"})) == ["discs"]
+    assert results(client.get(url, {"q": "slipped"})) == []
+
+
+def test_nothing_close_gets_no_suggestion_and_the_usual_help(client, seeded):
+    html = client.get(reverse("education:search"), {"q": "xylophone"}).content.decode()
+    assert "No articles found for “xylophone”." in html
+    assert "Did you mean" not in html

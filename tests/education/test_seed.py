@@ -40,11 +40,10 @@ def seed_blocks():
 
 
 def page_blocks(html):
-    body = html[
-        html.index('<div class="article-body">') : html.index(
-            "</div>", html.index('<div class="article-body">')
-        )
-    ]
+    """The blocks of the article's text (its introduction and the rest), in order."""
+    body = "".join(
+        re.findall(r'<div class="article-body[^"]*">(.*?)</div>', html, re.DOTALL)
+    )
     blocks = re.findall(r"<(h2|h3|p)[^>]*>(.*?)</\1>", body, re.DOTALL)
     return [(tag, re.sub(r"<[^>]+>", "", inner).strip()) for tag, inner in blocks]
 
@@ -54,9 +53,26 @@ def seeded(db):
     call_command("load_seed")
 
 
+def publish(article, summary="Written by staff.", body="<p>Staff wrote this.</p>"):
+    article.summary, article.body, article.status = summary, body, "published"
+    article.save()
+
+
+def without_cross_references(blocks):
+    """The seed's lines as a patient sees them while the linked articles are unwritten."""
+    shown = []
+    for block in blocks:
+        if block.startswith("See ") or block == "Learn more:" or block in SEED_LINKS:
+            continue
+        shown.append(block.partition(" Read All About ")[0])
+    return shown
+
+
 def test_seed_article_is_published_at_its_address_with_every_block_in_order(
     client, seeded
 ):
+    for draft in Article.objects.exclude(slug="neuropathic-pain"):
+        publish(draft)
     response = client.get("/education/neuropathic-pain/")
     blocks = page_blocks(response.content.decode())
     texts = [text.removesuffix("1") for _, text in blocks]
@@ -70,6 +86,14 @@ def test_seed_article_is_published_at_its_address_with_every_block_in_order(
         ("h3", "Oral medications for neuropathic pain"),
         ("h3", "Other treatments for neuropathic pain"),
     ]
+
+
+def test_while_the_linked_articles_are_drafts_no_dead_line_shows(client, seeded):
+    html = client.get("/education/neuropathic-pain/").content.decode()
+    texts = [text.removesuffix("1") for _, text in page_blocks(html)]
+    assert texts == without_cross_references(seed_blocks())
+    # Nine "See ..." lines, "Learn more:" and its two titles.
+    assert len(texts) == len(seed_blocks()) - 12
 
 
 def test_seed_symptoms_are_a_list_in_the_seed_words(client, seeded):
@@ -115,7 +139,7 @@ def test_footnote_mark_links_to_the_structured_reference(client, seeded):
     ) in html
 
 
-def test_cross_references_become_draft_articles_and_plain_text_until_published(
+def test_cross_references_become_drafts_left_out_until_each_is_published(
     client, seeded
 ):
     drafts = Article.objects.exclude(slug="neuropathic-pain")
@@ -123,24 +147,26 @@ def test_cross_references_become_draft_articles_and_plain_text_until_published(
     assert set(drafts.values_list("status", flat=True)) == {"draft"}
     html = client.get("/education/neuropathic-pain/").content.decode()
     body = html[
-        html.index('<div class="article-body">') : html.index('<aside class="care-now"')
+        html.index('<div class="article-body') : html.index('<aside class="care-now"')
     ]
     assert re.findall(r'<a href="/education/', body) == []
-    assert "<p>See Types of Back Pain</p>" in body
-    assert "Read All About Neuropathy And Chronic Back Pain</p>" in body
+    assert "See Types of Back Pain" not in body
+    assert "Read All About" not in body
+    assert "Learn more" not in body
 
-    draft = Article.objects.get(title="Types of Back Pain")
-    draft.summary, draft.body, draft.status = (
-        "Kinds.",
-        "<p>Kinds of pain.</p>",
-        "published",
-    )
-    draft.save()
+    publish(Article.objects.get(title="Types of Back Pain"))
+    publish(Article.objects.get(title="11 Chronic Pain Control Techniques"))
     html = client.get("/education/neuropathic-pain/").content.decode()
     assert (
         '<p>See <a href="/education/types-of-back-pain/">Types of Back Pain</a></p>'
         in html
     )
+    assert (
+        "<p>Learn more:</p><ul><li><p>"
+        '<a href="/education/11-chronic-pain-control-techniques/">11 Chronic Pain Control Techniques</a>'
+        "</p></li></ul>"
+    ) in html
+    assert "See Understanding Chronic Pain" not in html
 
 
 def test_image_placeholder_is_not_invented_but_noted_for_staff_and_no_reviewer(seeded):

@@ -73,7 +73,10 @@ def test_live_article_page_shows_everything_a_patient_needs(client, practice):
     assert 'href="/appointments/request/?article=burning-feet"' in main
 
 
-def test_article_head_has_canonical_open_graph_and_medical_web_page(client, practice):
+def test_article_head_has_canonical_open_graph_and_medical_web_page(
+    client, practice, settings
+):
+    settings.SITE_URL = ""
     article = make_article(
         title="Burning feet",
         slug="burning-feet",
@@ -100,6 +103,47 @@ def test_article_head_has_canonical_open_graph_and_medical_web_page(client, prac
     assert page["reviewedBy"] == {"@type": "Person", "name": "Jane Roe, MD"}
     assert page["about"] == [{"@type": "MedicalCondition", "name": "Nerve pain"}]
     assert page["citation"][0]["sameAs"] == "https://doi.org/10.1038/nrdp.2017.2"
+    practice_ref = {
+        "@type": "MedicalClinic",
+        "name": "Dr. Jeffrey I. Kennis, D.C.",
+        "@id": "http://testserver/#practice",
+        "url": "http://testserver/",
+    }
+    assert page["author"] == page["publisher"] == practice_ref
+
+
+def test_article_asks_for_an_appointment_after_the_introduction_and_at_the_end(
+    client, practice
+):
+    article = make_article(
+        slug="burning-feet", body="<p>Feet can burn.</p><h2>Why</h2><p>Nerves.</p>"
+    )
+    main = main_of(client.get(article.get_absolute_url()))
+    request_link = '<a href="/appointments/request/?article=burning-feet">'
+    assert main.index("Feet can burn.") < main.index('class="cta-slim"')
+    assert main.index('class="cta-slim"') < main.index('id="toc-heading"')
+    assert main.count(request_link) == 1
+    assert (
+        main.count('class="button" href="/appointments/request/?article=burning-feet"')
+        == 1
+    )
+
+    practice.is_accepting_online_requests = False
+    practice.online_requests_closed_message = "We are away until January 5."
+    practice.save()
+    main = main_of(client.get(article.get_absolute_url()))
+    assert "/appointments/request/" not in main
+    assert "We are away until January 5." in text_of(main)
+    assert "Questions about your symptoms? Call us at (617) 720-2329 ." in text_of(main)
+
+
+def test_credentials_ending_in_a_full_stop_get_no_second_one(client, practice):
+    article = make_article(
+        reviewer_name="Jeffrey I. Kennis", reviewer_credentials="D.C."
+    )
+    main = main_of(client.get(article.get_absolute_url()))
+    assert "Reviewed by Jeffrey I. Kennis, D.C. " in text_of(main)
+    assert ".." not in text_of(main)
 
 
 def test_unknown_review_details_are_left_out_not_invented(client, practice):
@@ -183,7 +227,7 @@ def test_old_slug_redirects_permanently_to_the_current_address(client):
     )
 
 
-def test_link_to_a_draft_is_plain_text_until_it_is_published(client, practice):
+def test_see_line_to_a_draft_is_left_out_until_it_is_published(client, practice):
     draft = make_article(
         title="Types of Back Pain",
         slug="types-of-back-pain",
@@ -191,12 +235,11 @@ def test_link_to_a_draft_is_plain_text_until_it_is_published(client, practice):
         publish_at=None,
     )
     article = make_article(
-        body='<p>See <a href="/education/types-of-back-pain/">Types of Back Pain</a></p>'
+        body="<p>Backs hurt.</p>"
+        '<p>See <a href="/education/types-of-back-pain/">Types of Back Pain</a></p>'
     )
 
-    assert "<p>See Types of Back Pain</p>" in main_of(
-        client.get(article.get_absolute_url())
-    )
+    assert "Types of Back Pain" not in main_of(client.get(article.get_absolute_url()))
 
     draft.summary = "Acute, chronic and nerve pain."
     draft.body = "<p>Back pain comes in kinds.</p>"
