@@ -265,7 +265,7 @@ BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=14)
 BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=8)
 BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
 # Where the database dump waits before it goes into the repository (default: the system's
-# temporary directory); it needs room for the compressed database.
+# temporary directory); it needs room for the uncompressed dump (restic compresses).
 BACKUP_STAGING_DIR = env.str("BACKUP_STAGING_DIR", default="")
 # The admin home warns superusers when the last good backup is older than this (a daily job
 # has two hours' slack).

@@ -283,7 +283,7 @@ def dump(server, dbname, *, snapshot, path: Path, table_count, write):
         if DISK_FULL in text:
             raise BackupError(
                 f"The disk holding the database dump ({path.parent}) is full: free some space "
-                "or point BACKUP_STAGING_DIR at a disk with room for the compressed database."
+                "or point BACKUP_STAGING_DIR at a disk with room for the database dump."
             )
         raise BackupError(f"pg_dump failed: {_failure(lines)}")
 
