@@ -370,3 +370,20 @@ def test_a_full_repository_disk_fails_clearly_and_keeps_no_snapshot(
 
     assert BackupRun.objects.get().status == BackupRun.Status.FAILED
     assert snapshot_ids(small_disk / "repository") == []
+
+
+def test_migration_check_names_what_the_restored_database_and_the_code_lack():
+    from django.db.migrations.loader import MigrationLoader
+
+    from clinic.backups.jobs import migration_status
+
+    on_disk = sorted(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+    newest_clinic = max(key for key in on_disk if key[0] == "clinic")
+    from_a_newer_site = ("clinic", "9999_from_a_newer_site")
+    older_backup = [key for key in on_disk if key != newest_clinic]
+
+    assert migration_status(on_disk) == ([], [])
+    assert migration_status([*older_backup, from_a_newer_site]) == (
+        [newest_clinic],
+        [from_a_newer_site],
+    )
