@@ -153,6 +153,7 @@ def _back_up(*, init, write):
     media = media_root()
     with staging_directory("clinic-backup-") as staging:
         dump_path = staging / DUMP
+        write(f"Counting and checksumming the rows of database “{dbname}”")
         with postgres.frozen(server, dbname) as frozen:
             dump_major, _ = postgres.check_dump_tools(frozen.server_major)
             rows = sum(count for count, _ in frozen.tables.values())
@@ -300,6 +301,7 @@ def restore_backup(
             )  # a failed earlier attempt's leftover
         if created:
             postgres.create_database(server, target)
+        write(f"Restoring the database ({human_size(dump_path.stat().st_size)})")
         try:
             postgres.restore(
                 server,
@@ -308,6 +310,7 @@ def restore_backup(
                 table_count=len(manifest["tables"]),
                 write=write,
             )
+            write("Checking every table against the backup's manifest")
             tables, applied = postgres.inspect(server, target)
             _compare_tables(tables, manifest["tables"])
         except BaseException:

@@ -8,10 +8,10 @@ INTERVAL_SECONDS = 5.0
 class Progress:
     """How a long step is going, said every few seconds; a step that ends sooner says nothing."""
 
-    def __init__(self, write, interval=INTERVAL_SECONDS):
+    def __init__(self, write, interval=None):
         self.write = write
-        self.interval = interval
-        self.next_at = time.monotonic() + interval
+        self.interval = INTERVAL_SECONDS if interval is None else interval
+        self.next_at = time.monotonic() + self.interval
 
     def update(self, describe):
         """Call often; `describe()` builds the line only when one is due."""
