@@ -176,38 +176,29 @@ def book_visits():
 
     from django.apps import apps
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    User = get_user_model()
-    AppointmentRequest = apps.get_model("appointments", "AppointmentRequest")
+    Patient = apps.get_model("appointments", "Patient")
+    Practitioner = apps.get_model("appointments", "Practitioner")
     Visit = apps.get_model("appointments", "Visit")
-    owner, _ = User.objects.get_or_create(
+    owner, _ = get_user_model().objects.get_or_create(
         username=OWNER, defaults={"is_staff": True, "is_superuser": True}
     )
     TOTPDevice.objects.get_or_create(user=owner, name="bench", confirmed=True)
-    practitioner, _ = User.objects.get_or_create(
-        username="bench-practitioner",
-        defaults={"is_staff": True, "first_name": "Robin", "last_name": "Lee"},
-    )
-    practitioner.groups.add(Group.objects.get(name="Practitioners"))
+    practitioner, _ = Practitioner.objects.get_or_create(name="Robin Lee")
     today = timezone.localdate()
     monday = today + datetime.timedelta(days=7 - today.weekday())
     for offset, hour in [(0, 9), (0, 14), (2, 10)]:
-        request = AppointmentRequest.objects.create(
-            patient_type="new",
-            reason="neuropathy",
+        patient = Patient.objects.create(
             name=f"Bench Patient {offset}{hour}",
             phone="+16175550123",
             preferred_contact_method="phone",
-            has_acknowledged_privacy_notice=True,
-            has_consented_to_contact=True,
-            status="scheduled",
         )
         Visit(
-            appointment_request=request,
+            patient=patient,
             practitioner=practitioner,
+            source="phone",
             starts_at=timezone.make_aware(
                 datetime.datetime.combine(
                     monday + datetime.timedelta(days=offset), datetime.time(hour)

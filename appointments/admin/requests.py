@@ -6,33 +6,30 @@ import re
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV
 
-from ..admin_forms import AppointmentRequestAdminForm, ScheduleVisitForm
+from ..admin_forms import AppointmentRequestAdminForm
 from ..models import (
     SCHEDULABLE_STATUSES,
     AccessRecord,
     AppointmentRequest,
     ContactMessage,
     RequestStatus,
-    practitioner_name,
 )
 from ..services.frontdesk import (
-    VisitConflict,
     WorkflowError,
     change_status,
     change_statuses,
     record_access,
-    schedule_visit,
 )
 from ..services.intake import release_from_spam
+from . import booking
 from .base import html_table
 from .export import AppointmentRequestResource
 from .outbox import NotificationInline
@@ -187,9 +184,13 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
             ["When (Boston time)", "Practitioner", "State"],
             [
                 (
-                    visit.time_in_words,
-                    practitioner_name(visit.practitioner),
-                    "Cancelled" if visit.is_cancelled else "Booked",
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        visit.get_admin_url(),
+                        visit.time_in_words,
+                    ),
+                    str(visit.practitioner),
+                    visit.get_status_display(),
                 )
                 for visit in visits
             ],
@@ -322,51 +323,9 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def schedule_view(self, request, object_id):
-        appointment_request = get_object_or_404(AppointmentRequest, pk=object_id)
-        if not (
-            self.has_change_permission(request, appointment_request)
-            and request.user.has_perm("appointments.add_visit")
-        ):
+        appointment_request = get_object_or_404(
+            AppointmentRequest, pk=object_id if str(object_id).isdigit() else None
+        )
+        if not self.has_change_permission(request, appointment_request):
             raise PermissionDenied
-        change_url = reverse(
-            "admin:appointments_appointmentrequest_change",
-            args=[appointment_request.pk],
-        )
-        form = ScheduleVisitForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                visit = schedule_visit(
-                    appointment_request=appointment_request,
-                    practitioner=form.cleaned_data["practitioner"],
-                    starts_at=form.cleaned_data["starts_at"],
-                    duration=form.cleaned_data["duration"],
-                    by=request.user,
-                )
-            except WorkflowError as error:
-                form.add_error(
-                    "time" if isinstance(error, VisitConflict) else None, str(error)
-                )
-            else:
-                confirmation = (
-                    "A confirmation email is on its way to the patient."
-                    if appointment_request.email
-                    else "The patient gave no email address: call them to confirm."
-                )
-                messages.success(
-                    request,
-                    f"Visit booked for {timezone.localtime(visit.starts_at):%A, %B %-d at %-I:%M %p}. {confirmation}",
-                )
-                return redirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Schedule a visit for {appointment_request.reference}",
-            "opts": self.opts,
-            "original": appointment_request,
-            "form": form,
-            "change_url": change_url,
-            "can_schedule": appointment_request.status in SCHEDULABLE_STATUSES,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(
-            request, "admin/appointments/appointmentrequest/schedule.html", context
-        )
+        return booking.booking_page(self, request, None, appointment_request)

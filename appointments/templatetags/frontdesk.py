@@ -8,6 +8,7 @@ from education.models import Article
 
 from ..models import (
     AppointmentRequest,
+    CallNeeded,
     Notification,
     NotificationStatus,
     RequestStatus,
@@ -20,7 +21,10 @@ register = template.Library()
 @register.inclusion_tag("admin/includes/frontdesk_dashboard.html", takes_context=True)
 def frontdesk_dashboard(context):
     user = context["request"].user
-    data = {"show_requests": user.has_perm("appointments.view_appointmentrequest")}
+    data = {
+        "show_requests": user.has_perm("appointments.view_appointmentrequest"),
+        "can_book": user.has_perm("appointments.add_visit"),
+    }
     if data["show_requests"]:
         requests = AppointmentRequest.objects.genuine()
         start, end = calendar.day_bounds(timezone.localdate())
@@ -28,6 +32,14 @@ def frontdesk_dashboard(context):
             new_count=requests.filter(status=RequestStatus.NEW).count(),
             overdue_count=requests.overdue().count(),
             visits_today=Visit.objects.booked().between(start, end).count(),
+        )
+    if user.has_perm("appointments.view_visit"):
+        # Patients without an email are told by phone: confirmations, moves, cancellations.
+        data["calls"] = list(
+            Visit.objects.exclude(call_needed=CallNeeded.NONE)
+            .filter(ends_at__gt=timezone.now())
+            .select_related("patient")
+            .order_by("starts_at")[:50]
         )
     if user.has_perm("appointments.view_notification"):
         undelivered = Notification.objects.undelivered()

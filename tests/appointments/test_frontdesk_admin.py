@@ -352,7 +352,8 @@ def test_scheduling_over_a_booked_time_shows_the_conflict(desk):
         duration="30",
     )
 
-    assert response.status_code == 200
+    # 409 Conflict: the form comes back with the clash named and the next free times.
+    assert response.status_code == 409
     assert response.context["form"].errors == {
         "time": [
             "Robin Lee already has a visit on Tuesday, January 12, 2027, 9:00 a.m. to "

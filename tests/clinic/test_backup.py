@@ -17,12 +17,13 @@ from django.core.management.base import CommandError
 from django.db import connection
 from psycopg2 import sql
 
-from appointments.models import RequestStatus
+from appointments.models import RequestStatus, VisitSource
 from clinic.models import BackupRun
 from tests.factories import (
     make_appointment_request,
     make_article,
     make_contact_message,
+    make_patient,
     make_reference,
     make_topic,
     make_visit,
@@ -171,9 +172,15 @@ def rows_line(output, label):
 def test_restore_into_a_new_database_brings_back_every_row_and_upload(
     repository, practice, new_database_name, tmp_path
 ):
-    make_appointment_request(name="Ann Able")
-    make_appointment_request(name="Bob Baker", status=RequestStatus.CONTACTED)
-    make_visit()  # with its own scheduled request and practitioner
+    make_appointment_request(name="Ann Able", phone="+16175550101")
+    make_appointment_request(
+        name="Bob Baker", phone="+16175550102", status=RequestStatus.CONTACTED
+    )
+    make_visit()  # with its own scheduled request, its patient and a practitioner
+    make_visit(
+        patient=make_patient(name="Carl Cole", phone="+16175550103"),
+        source=VisitSource.PHONE,
+    )
     make_contact_message()
     article = make_article(
         title="Numb feet", topics=[make_topic()], image_alt="A foot with nerve paths"
@@ -206,8 +213,14 @@ def test_restore_into_a_new_database_brings_back_every_row_and_upload(
     ).read_bytes() == b"\x89PNG not really an image"
     assert [
         rows_line(restore_output, label)
-        for label in ("appointment requests", "visits", "contact messages", "articles")
-    ] == [3, 1, 1, 1]
+        for label in (
+            "appointment requests",
+            "patients",
+            "visits",
+            "contact messages",
+            "articles",
+        )
+    ] == [3, 4, 2, 1, 1]
     assert f"Restored snapshot {run_record.snapshot_id[:8]}" in restore_output
     assert "tables have the rows and checksums the backup recorded" in restore_output
     assert "Migrations: the database is up to date with this code." in restore_output
