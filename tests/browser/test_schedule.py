@@ -63,7 +63,7 @@ def test_a_phone_in_patient_gets_a_series_then_one_visit_moves_and_one_is_cancel
     page.get_by_label("Time").fill("10:00")
     page.get_by_label("For (weeks)").fill("3")
     page.get_by_role("button", name="Check these times").click()
-    assert page.locator(".staff-series tbody tr").count() == 6
+    expect(page.locator(".staff-series tbody tr")).to_have_count(6)
     assert_accessible(page)
     pages.append(page.content())
     page.get_by_role("button", name="Book these visits").click()
