@@ -87,11 +87,9 @@ def check_visit_time(day, time, length: datetime.timedelta) -> datetime.datetime
         raise TimeProblem(
             "Choose a date within the next two years.", field="date", code="too_far"
         )
+    practice = Practice.get_current()
     why = calendar.unavailable_reason(
-        Practice.get_current(),
-        start=starts_at,
-        end=starts_at + length,
-        for_patients=False,
+        practice, start=starts_at, end=starts_at + length, for_patients=False
     )
     if why is not None and why.reason == calendar.Reason.PAST:
         raise TimeProblem(
@@ -100,7 +98,30 @@ def check_visit_time(day, time, length: datetime.timedelta) -> datetime.datetime
     if why is not None:
         # A patient sent to a closed office is worse than one more click for staff.
         raise TimeProblem(closed_message(why), code="practice_closed", closed=True)
+    if not (practice and practice.has_hours) and not _in_usual_day(starts_at, length):
+        # Without opening hours nothing is refused, but 3:00 AM on a Sunday is a typo.
+        raise TimeProblem(
+            f"{timezone.localtime(starts_at):%A at %-I:%M %p} is outside a usual working "
+            "day (Monday to Saturday, 7:00 AM to 8:00 PM), and no opening hours are set "
+            "in the practice information.",
+            code="unusual_time",
+            closed=True,
+        )
     return starts_at
+
+
+USUAL_DAY = (datetime.time(7, 0), datetime.time(20, 0))
+
+
+def _in_usual_day(starts_at, length) -> bool:
+    start = timezone.localtime(starts_at)
+    end = timezone.localtime(starts_at + length)
+    return (
+        start.weekday() != 6
+        and end.date() == start.date()
+        and USUAL_DAY[0] <= start.time()
+        and end.time() <= USUAL_DAY[1]
+    )
 
 
 class PractitionerField(forms.ModelChoiceField):

@@ -27,6 +27,7 @@ from django_otp import login as otp_login
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .admin_menu import PracticeAppListMixin
 from .models import Practice
 
 ENROLMENT_DEVICE_NAME = "Authenticator app"
@@ -128,7 +129,7 @@ def grouped_secret(device):
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-class ClinicAdminSite(OTPAdminSite):
+class ClinicAdminSite(PracticeAppListMixin, OTPAdminSite):
     site_header = "Practice administration"
     site_title = "Practice administration"
     index_title = "Front desk"

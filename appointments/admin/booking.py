@@ -18,7 +18,6 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from clinic import calendar
-from clinic.models import Practice
 
 from ..admin_forms import (
     BookVisitForm,
@@ -79,28 +78,18 @@ def day_bookings(day):
     )
 
 
-# When staff have entered no opening hours, free times are offered within a usual day only.
-USUAL_DAY = (datetime.time(7, 0), datetime.time(20, 0))
-
-
 def next_free_times(*, practitioner, length, buffer, after, count=3):
     """The next few starts after `after`, on the quarter hour, when the practitioner is free
     and the practice open (within 7:00 to 20:00 when no hours are set), up to two weeks on."""
-    has_hours = bool(Practice.get_current() and Practice.get_current().has_hours)
     found = []
     moment = after.replace(second=0, microsecond=0)
     moment += datetime.timedelta(minutes=15 - moment.minute % 15)
     horizon = after + datetime.timedelta(days=14)
     while len(found) < count and moment < horizon:
         local = timezone.localtime(moment)
-        in_usual_day = (
-            USUAL_DAY[0] <= local.time()
-            and (local + length).time() <= USUAL_DAY[1]
-            and (local + length).date() == local.date()
-        )
         try:
             check_visit_time(local.date(), local.time(), length)
-            possible = has_hours or in_usual_day
+            possible = True
         except TimeProblem:
             possible = False
         if possible and not (
@@ -126,7 +115,15 @@ def booking_page(model_admin, request, patient, appointment_request):
         patient = appointment_request.patient
     is_new_patient = patient is None and appointment_request is None
     data = request.POST or None
-    form = BookVisitForm(data, from_request=appointment_request is not None)
+    # A free time chosen in the calendar arrives as ?date=…&time=…&practitioner=….
+    initial = {
+        name: request.GET[name]
+        for name in ("date", "time", "practitioner")
+        if len(request.GET.get(name, "")) in range(1, 40)
+    }
+    form = BookVisitForm(
+        data, initial=initial, from_request=appointment_request is not None
+    )
     patient_form = NewPatientForm(data, prefix="patient") if is_new_patient else None
     suggestions = []
     status = 200

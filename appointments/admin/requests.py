@@ -6,7 +6,7 @@ import re
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,6 +16,7 @@ from import_export.formats.base_formats import CSV
 
 from ..admin_forms import AppointmentRequestAdminForm
 from ..models import (
+    ALLOWED_TRANSITIONS,
     SCHEDULABLE_STATUSES,
     AccessRecord,
     AppointmentRequest,
@@ -129,13 +130,17 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     # History and visits are read-only tables, not inlines: no extra formsets in the form.
     inlines = [NotificationInline]
     actions = ["mark_contacted", "mark_spam", "mark_not_spam"]
+    # Who, how to reach them, what and when first; everything they sent below, folded.
     fieldsets = [
-        (None, {"fields": ["reference", "created_at", "status", "internal_notes"]}),
+        (None, {"fields": ["summary", "status", "internal_notes"]}),
         ("Visits", {"fields": ["visit_list"]}),
         (
-            "Patient",
+            "Everything the patient sent",
             {
+                "classes": ["collapse"],
                 "fields": [
+                    "reference",
+                    "created_at",
                     "name",
                     "phone",
                     "email",
@@ -143,24 +148,15 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
                     "patient_type",
                     "has_acknowledged_privacy_notice",
                     "has_consented_to_contact",
-                ]
-            },
-        ),
-        (
-            "Visit wished for",
-            {
-                "fields": [
                     "reason",
                     "note",
-                    "preferred_weekdays",
-                    "preferred_times_of_day",
+                    "preferred_days",
                     "preferred_dates",
-                    "source_article",
-                    "source_article_slug",
-                ]
+                    "source",
+                    "spam_reason",
+                ],
             },
         ),
-        ("Spam checks", {"fields": ["spam_reason"]}),
         ("Status history", {"fields": ["status_history"]}),
     ]
     # What the patient submitted is read-only: everything shown except what staff work with.
@@ -174,6 +170,62 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     @admin.display(description="Preferred times")
     def preferred_times_summary(self, obj):
         return obj.preferred_times_summary()
+
+    @admin.display(description="Days and times that suit")
+    def preferred_days(self, obj):
+        return obj.preferred_times_summary()
+
+    @admin.display(description="Came from the article")
+    def source(self, obj):
+        if obj.source_article_id:
+            return format_html(
+                '<a href="{}">{}</a>',
+                obj.source_article.get_absolute_url(),
+                obj.source_article.title,
+            )
+        return obj.source_article_slug or "—"
+
+    @admin.display(description="Patient")
+    def summary(self, obj):
+        """Who, how to reach them, what they want and when, before anything else."""
+        phone = (
+            format_html(
+                '<a href="tel:{}">{}</a>', obj.phone.as_e164, obj.phone.as_national
+            )
+            if obj.phone
+            else "no phone"
+        )
+        email = (
+            format_html('<a href="mailto:{}">{}</a>', obj.email, obj.email)
+            if obj.email
+            else "no email"
+        )
+        patient = (
+            format_html(
+                ' (<a href="{}">{}</a>)',
+                obj.patient.get_admin_url(),
+                obj.patient.audit_label,
+            )
+            if obj.patient_id
+            else ""
+        )
+        return format_html(
+            '<div class="staff-request-summary"><p class="staff-request-name"><strong>{}</strong>{}</p>'
+            "<dl><dt>Phone</dt><dd>{}</dd><dt>Email</dt><dd>{}</dd>"
+            "<dt>Contact by</dt><dd>{}</dd><dt>Wants help with</dt><dd>{}, {}</dd>"
+            "<dt>When</dt><dd>{}</dd><dt>Note</dt><dd>{}</dd><dt>Received</dt><dd>{} ({})</dd></dl></div>",
+            obj.name,
+            patient,
+            phone,
+            email,
+            obj.get_preferred_contact_method_display(),
+            obj.get_reason_display(),
+            obj.get_patient_type_display().lower(),
+            obj.preferred_times_summary(),
+            obj.note or "—",
+            obj.reference,
+            f"{timezone.localtime(obj.created_at):%b %-d, %-I:%M %p}",
+        )
 
     @admin.display(description="Visits")
     def visit_list(self, obj):
@@ -306,6 +358,11 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     def get_urls(self):
         return [
             path(
+                "<path:object_id>/contacted/",
+                self.admin_site.admin_view(self.contacted_view),
+                name="appointments_appointmentrequest_contacted",
+            ),
+            path(
                 "<path:object_id>/schedule/",
                 self.admin_site.admin_view(self.schedule_view),
                 name="appointments_appointmentrequest_schedule",
@@ -314,6 +371,11 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
         ]
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["can_mark_contacted"] = (
+            obj is not None
+            and RequestStatus.CONTACTED in ALLOWED_TRANSITIONS[obj.status]
+            and self.has_change_permission(request, obj)
+        )
         context["can_schedule"] = (
             obj is not None
             and obj.status in SCHEDULABLE_STATUSES
@@ -321,6 +383,25 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
             and request.user.has_perm("appointments.add_visit")
         )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def contacted_view(self, request, object_id):
+        appointment_request = get_object_or_404(
+            AppointmentRequest, pk=object_id if str(object_id).isdigit() else None
+        )
+        if not self.has_change_permission(request, appointment_request):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                change_status(
+                    appointment_request=appointment_request,
+                    to_status=RequestStatus.CONTACTED,
+                    by=request.user,
+                )
+            except WorkflowError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, "Marked as contacted.")
+        return redirect(appointment_request.get_admin_url())
 
     def schedule_view(self, request, object_id):
         appointment_request = get_object_or_404(

@@ -11,8 +11,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from clinic import calendar
-
 from ..admin_forms import CancelVisitForm, RescheduleForm, SpanForm
 from ..models import CallNeeded, Visit, VisitStatus
 from ..services.schedule import (
@@ -25,6 +23,7 @@ from ..services.schedule import (
     reschedule_visit,
 )
 from . import booking
+from . import calendar as schedule_grid
 
 
 class CallNeededFilter(admin.SimpleListFilter):
@@ -272,13 +271,8 @@ class VisitAdmin(admin.ModelAdmin):
             first + datetime.timedelta(days=n)
             for n in range(7 if span == "week" else 1)
         ]
-        start, end = calendar.day_bounds(days[0], days[-1])
-        visits = list(
-            Visit.objects.booked()
-            .between(start, end)
-            .select_related("patient", "practitioner", "visit_type")
-            .order_by("starts_at")
-        )
+        grid = schedule_grid.build(first=first, days=len(days))
+        visits = grid.visits
         by_day = {d: [] for d in days}
         for visit in visits:
             by_day.setdefault(timezone.localtime(visit.starts_at).date(), []).append(
@@ -299,6 +293,8 @@ class VisitAdmin(admin.ModelAdmin):
             "date_errors": form.errors.get("date", []),
             "days": [(d, by_day.get(d, [])) for d in days],
             "visit_count": len(visits),
+            "grid": grid,
+            "print_url": f"{url}?date={day:%Y-%m-%d}&span=day",
             "previous_url": f"{url}?date={(first - step):%Y-%m-%d}&span={span}",
             "next_url": f"{url}?date={(first + step):%Y-%m-%d}&span={span}",
             "today_url": f"{url}?span={span}",

@@ -67,7 +67,7 @@ def test_a_phone_in_patient_gets_a_series_then_one_visit_moves_and_one_is_cancel
     assert_accessible(page)
     pages.append(page.content())
     page.get_by_role("button", name="Book these visits").click()
-    assert "6 visits booked" in page.locator(".messagelist").inner_text()
+    expect(page.locator(".messagelist")).to_contain_text("6 visits booked")
     assert Visit.objects.filter(patient=patient, status="booked").count() == 6
 
     first, second = Visit.objects.filter(patient=patient).order_by("starts_at")[:2]
@@ -79,7 +79,7 @@ def test_a_phone_in_patient_gets_a_series_then_one_visit_moves_and_one_is_cancel
     )
     page.get_by_label("New time").fill("11:30")
     page.get_by_role("button", name="Move the visit").click()
-    assert "Visit moved to Wednesday" in page.locator(".messagelist").inner_text()
+    expect(page.locator(".messagelist")).to_contain_text("Visit moved to Wednesday")
 
     page.goto(second.get_admin_url())
     page.get_by_role("link", name="Cancel this visit…").click()
@@ -87,7 +87,7 @@ def test_a_phone_in_patient_gets_a_series_then_one_visit_moves_and_one_is_cancel
     pages.append(page.content())
     page.get_by_label("Reason").fill("Patient is travelling")
     page.get_by_role("button", name="Cancel the visit").click()
-    assert "Visit cancelled" in page.locator(".messagelist").inner_text()
+    expect(page.locator(".messagelist")).to_contain_text("Visit cancelled")
 
     first.refresh_from_db()
     second.refresh_from_db()
