@@ -205,7 +205,12 @@ def book_visits():
                 )
             ),
         ).save()
-    return {"monday": monday.isoformat(), "visits": Visit.objects.booked().count()}
+    visits = Visit.objects.booked()
+    return {
+        "monday": monday.isoformat(),
+        "visits": visits.count(),
+        "visit_urls": [visit.get_admin_url() for visit in visits],
+    }
 
 
 def schedule_page(monday):
