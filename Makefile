@@ -17,7 +17,7 @@ export EMAIL_URL ?= consolemail://
 PORT ?= 8000
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test venv tools services db seed manage lint format bench faults clean
+.PHONY: run test venv tools services db seed manage backup restore lint format bench faults clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || "$$(bin/find-python)" -m venv $(VENV)
@@ -61,6 +61,16 @@ test: venv tools services
 # Any management command with the same development settings, e.g. make manage ARGS=createsuperuser
 manage: venv
 	$(PY) manage.py $(ARGS)
+
+# Encrypted backups (README "Backups"), with RESTIC_REPOSITORY and RESTIC_PASSWORD_FILE (or
+# RESTIC_PASSWORD) from the environment or .env. The first time: make backup ARGS=--init.
+backup: venv
+	$(PY) manage.py backup $(ARGS)
+
+# make restore ARGS="--into clinic_check" restores the latest backup into a new database and checks
+# it (the site is not touched); --snapshot ID, --force and --media-into DIR: manage.py restore -h.
+restore: venv
+	$(PY) manage.py restore $(ARGS)
 
 lint: venv
 	$(PY) -m ruff format --check .

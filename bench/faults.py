@@ -1,5 +1,6 @@
 """The fault suite: break one part of the production stack at a time, under load, and check that
-nothing a patient sent is lost or duplicated. Run with `make faults` (about five minutes).
+nothing a patient sent is lost or duplicated; last, lose the database's disk and restore it from
+the backup. Run with `make faults` (about five minutes).
 
 Everything runs on loopback against the bench's private PostgreSQL cluster, Redis and SMTP sink
 (see bench/stack.py), so stopping and killing them disturbs nothing else on the machine. The
@@ -13,12 +14,15 @@ one.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg2
 
@@ -515,6 +519,144 @@ def redis_down(stack):
     )
 
 
+# The public pages the disk-lost fault compares before and after (those this build serves).
+RESTORED_PAGES = ["/", "/visit/", "/education/", ARTICLE_PATH, FORM_PATH]
+# What differs between two renderings of the same page: nonces, CSRF and one-time form tokens.
+PER_VISIT = re.compile(
+    r'(nonce|name="csrfmiddlewaretoken" value|name="form_stamp" value)="[^"]*"'
+)
+
+
+def same_page(body):
+    return PER_VISIT.sub(r'\1=""', body.decode("utf-8", "replace"))
+
+
+def table_checksums(stack):
+    """{table: "rows|md5 of its rows in primary-key order"} of every table of the database."""
+    tables = stack.psql(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    ).split()
+    checksums = {}
+    for table in tables:
+        key = stack.psql(
+            "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_index i "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            f"WHERE i.indrelid = '{table}'::regclass AND i.indisprimary"
+        )
+        checksums[table] = stack.psql(
+            "SET TimeZone = 'UTC'; SELECT count(*) || '|' || "
+            f"coalesce(md5(string_agg(t::text, E'\\n' ORDER BY {key or 't::text'})), '') "
+            f"FROM {table} t"
+        )
+    return checksums
+
+
+def disk_lost(stack):
+    """Back up, destroy the private cluster (and the uploads and the cache), restore from the
+    repository into a new cluster, and serve the same pages and schedule."""
+    booked = probe("book-visits")
+    if not booked:
+        return False, "booking the visits failed"
+    pages_before = {
+        path: report.fetch(f"http://127.0.0.1:{SITE_PORT}{path}")
+        for path in RESTORED_PAGES
+    }
+    schedule_before = probe("schedule-page", booked["monday"])
+    work = Path(tempfile.mkdtemp(prefix="clinic-bench-backup-"))
+    try:
+        media = work / "media"
+        (media / "education").mkdir(parents=True)
+        upload = os.urandom(50_000)
+        (media / "education" / "bench.png").write_bytes(upload)
+        (work / "passphrase").write_text(
+            "bench-only passphrase, thrown away after the run"
+        )
+        env = {
+            **stack.env,
+            "RESTIC_REPOSITORY": str(work / "repository"),
+            "RESTIC_PASSWORD_FILE": str(work / "passphrase"),
+            "RESTIC_CACHE_DIR": str(work / "cache"),
+            "MEDIA_ROOT": str(media),
+        }
+        # Nothing writes while the database is copied and compared: no site, no worker.
+        stack.stop("site")
+        stack.kill_worker()
+        before = table_checksums(stack)
+        backup = stack.manage("backup", "--init", env=env, check=False)
+        if backup.returncode:
+            return False, f"the backup failed: {backup.stderr.strip()[-500:]}"
+
+        log("  destroying the PostgreSQL cluster, the uploads and the cache")
+        lost_at = time.monotonic()
+        stack.pg_ctl("stop", "-m", "immediate")
+        shutil.rmtree(stack.pg_dir)
+        shutil.rmtree(media)
+        stack.stop_redis()
+        stack.start_redis()
+        stack.start_postgres()
+        restore = stack.manage(
+            "restore", "--into", DB_NAME, "--force", env=env, check=False
+        )
+        restored_at = time.monotonic()
+        if restore.returncode:
+            return False, f"the restore failed: {restore.stderr.strip()[-500:]}"
+        after = table_checksums(stack)
+        upload_back = (media / "education" / "bench.png").read_bytes() == upload
+        stack.start_site()
+        stack.start_worker()
+        serving_at = time.monotonic()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    pages_after = {
+        path: report.fetch(f"http://127.0.0.1:{SITE_PORT}{path}")
+        for path in RESTORED_PAGES
+    }
+    schedule_after = probe("schedule-page", booked["monday"])
+    # The backup records its own run after the dump, so that one row is not in the snapshot.
+    differing = sorted(
+        table
+        for table in set(before) | set(after)
+        if table != "clinic_backuprun" and before.get(table) != after.get(table)
+    )
+    changed_pages = [
+        path
+        for path in RESTORED_PAGES
+        if (pages_before[path][0], same_page(pages_before[path][2]))
+        != (pages_after[path][0], same_page(pages_after[path][2]))
+    ]
+    statuses = sorted({status for status, _, _ in pages_after.values()})
+    same_schedule = (
+        schedule_before
+        and schedule_after
+        and schedule_before["status"] == schedule_after["status"] == 200
+        and same_page(schedule_before["html"].encode())
+        == same_page(schedule_after["html"].encode())
+        # The visits are on it, each linking to its page.
+        and all(url in schedule_after["html"] for url in booked["visit_urls"])
+    )
+    rows = sum(int(value.split("|")[0]) for value in after.values())
+    ok = (
+        not differing
+        and not changed_pages
+        and statuses == [200]
+        and same_schedule
+        and upload_back
+    )
+    detail = (
+        f"backed up {len(before)} tables ({rows:,} rows) and 1 upload "
+        f"({'back, byte for byte' if upload_back else 'NOT restored'}); after the cluster was "
+        f"destroyed, restored in {restored_at - lost_at:.1f} s (new cluster, restore and checks) "
+        f"and serving again {serving_at - lost_at:.1f} s after the loss; "
+        f"{len(differing)} tables differ{f' {differing[:5]}' if differing else ''}; "
+        f"{len(RESTORED_PAGES) - len(changed_pages)} of {len(RESTORED_PAGES)} pages the same"
+        f"{f' (not {changed_pages})' if changed_pages else ''}, statuses {statuses}; the "
+        f"owner's week schedule with {booked['visits']} visits "
+        f"{'the same' if same_schedule else 'DIFFERENT'}"
+    )
+    return ok, detail
+
+
 # In this order: each fault leaves the stack running for the next one.
 FAULTS = [
     Target("PostgreSQL stopped 10 s during submissions", postgres_down),
@@ -529,6 +671,9 @@ FAULTS = [
         killed_after_the_commit,
     ),
     Target("Redis down", redis_down),
+    Target(
+        "Disk lost: restore from the backup repository into a new cluster", disk_lost
+    ),
 ]
 
 

@@ -5,6 +5,9 @@ python -m bench.probe queries '<json list of paths>'   SQL queries per page, on 
 python -m bench.probe submission '<form path>'         SQL queries of one request submission
 python -m bench.probe article-constancy                queries of article pages with the fewest
                                                        and the most references/topics/related
+python -m bench.probe book-visits                      an owner (superuser), a practitioner and
+                                                       visits next week, for the disk-lost fault
+python -m bench.probe schedule-page '<monday>'         the admin's week schedule as the owner sees it
 Prints one JSON document on stdout.
 """
 
@@ -164,6 +167,72 @@ def schedule_article(seconds):
     }
 
 
+OWNER = "bench-owner"
+
+
+def book_visits():
+    """What the front desk would have booked: three visits next week, and the owner's account."""
+    import datetime
+
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    Patient = apps.get_model("appointments", "Patient")
+    Practitioner = apps.get_model("appointments", "Practitioner")
+    Visit = apps.get_model("appointments", "Visit")
+    owner, _ = get_user_model().objects.get_or_create(
+        username=OWNER, defaults={"is_staff": True, "is_superuser": True}
+    )
+    TOTPDevice.objects.get_or_create(user=owner, name="bench", confirmed=True)
+    practitioner, _ = Practitioner.objects.get_or_create(name="Robin Lee")
+    today = timezone.localdate()
+    monday = today + datetime.timedelta(days=7 - today.weekday())
+    for offset, hour in [(0, 9), (0, 14), (2, 10)]:
+        patient = Patient.objects.create(
+            name=f"Bench Patient {offset}{hour}",
+            phone="+16175550123",
+            preferred_contact_method="phone",
+        )
+        Visit(
+            patient=patient,
+            practitioner=practitioner,
+            source="phone",
+            starts_at=timezone.make_aware(
+                datetime.datetime.combine(
+                    monday + datetime.timedelta(days=offset), datetime.time(hour)
+                )
+            ),
+        ).save()
+    visits = Visit.objects.booked()
+    return {
+        "monday": monday.isoformat(),
+        "visits": visits.count(),
+        "visit_urls": [visit.get_admin_url() for visit in visits],
+    }
+
+
+def schedule_page(monday):
+    """The week schedule in the admin, fetched as the owner (signed in with the second factor)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    owner = get_user_model().objects.get(username=OWNER)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(owner)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=owner).persistent_id
+    session.save()
+    response = client.get(
+        f"{reverse('admin:appointments_visit_schedule')}?date={monday}&span=week"
+    )
+    return {"status": response.status_code, "html": response.content.decode()}
+
+
 def main():
     django.setup()
     command = sys.argv[1]
@@ -177,6 +246,10 @@ def main():
         result = edit_article(sys.argv[2])
     elif command == "schedule-article":
         result = schedule_article(float(sys.argv[2]))
+    elif command == "book-visits":
+        result = book_visits()
+    elif command == "schedule-page":
+        result = schedule_page(sys.argv[2])
     else:
         raise SystemExit(f"unknown command {command}")
     json.dump(result, sys.stdout, default=str)

@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from sorl.thumbnail import ImageField
 
-from .models import Closure, OpeningHours, Practice, Tagline
+from .models import BackupRun, Closure, OpeningHours, Practice, Tagline
 from .widgets import LabelledFileInput
 
 
@@ -216,3 +217,45 @@ class TaglineAdmin(SimpleHistoryAdmin):
     @admin.display(description="reviewed", boolean=True, ordering="reviewed_on")
     def is_reviewed(self, obj):
         return obj.is_reviewed
+
+
+@admin.register(BackupRun)
+class BackupRunAdmin(admin.ModelAdmin):
+    """The record `manage.py backup` keeps of each run, for the owner (superusers) to read."""
+
+    list_display = [
+        "finished_at",
+        "status",
+        "size",
+        "new_data",
+        "duration",
+        "snapshot_id",
+        "error",
+    ]
+    list_filter = ["status"]
+    date_hierarchy = "finished_at"
+
+    @admin.display(description="size", ordering="size_bytes")
+    def size(self, run):
+        return filesizeformat(run.size_bytes) if run.size_bytes is not None else "–"
+
+    @admin.display(description="new data stored", ordering="added_bytes")
+    def new_data(self, run):
+        return filesizeformat(run.added_bytes) if run.added_bytes is not None else "–"
+
+    @admin.display(description="took")
+    def duration(self, run):
+        return f"{run.duration.total_seconds():.0f} s"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    # Written by the backup job only: a record nobody can edit or delete from the admin.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

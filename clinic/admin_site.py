@@ -135,7 +135,8 @@ class ClinicAdminSite(PracticeAppListMixin, OTPAdminSite):
     index_title = "Front desk"
     login_form = StaffAuthenticationForm
     login_template = "admin/clinic_login.html"
-    # Adds the front desk's dashboard block (appointments' {% frontdesk_dashboard %} tag).
+    # Adds the front desk's dashboard block (appointments' {% frontdesk_dashboard %} tag) and the
+    # owner's backup warning (clinic's {% backup_status %}).
     index_template = "admin/clinic_index.html"
 
     def __init__(self, name="admin"):

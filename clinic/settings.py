@@ -254,6 +254,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# Backups (manage.py backup / restore, clinic/backups/): restic reads the repository and its
+# passphrase from these; there is deliberately no default passphrase. The passphrase file wins
+# over the passphrase when both are set, as in restic itself.
+RESTIC_REPOSITORY = env.str("RESTIC_REPOSITORY", default="")
+RESTIC_PASSWORD_FILE = env.str("RESTIC_PASSWORD_FILE", default="")
+RESTIC_PASSWORD = env.str("RESTIC_PASSWORD", default="")
+# Snapshots kept after each successful backup (restic forget --keep-daily/weekly/monthly).
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=14)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=8)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
+# Where the database dump waits before it goes into the repository (default: the system's
+# temporary directory); it needs room for the uncompressed dump (restic compresses).
+BACKUP_STAGING_DIR = env.str("BACKUP_STAGING_DIR", default="")
+# The admin home warns superusers when the last good backup is older than this (a daily job
+# has two hours' slack).
+BACKUP_MAX_AGE_HOURS = env.int("BACKUP_MAX_AGE_HOURS", default=26)
+
 # Appointment and contact requests: the notification outbox (see appointments/outbox/delivery.py).
 # A "sending" notification whose worker has been silent this long is taken over by another;
 # it must exceed the mail timeout so that a slow send is not delivered twice.

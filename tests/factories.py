@@ -128,6 +128,27 @@ def contact_message_data(**overrides):
     return {key: value for key, value in data.items() if value is not None}
 
 
+def make_backup_run(*, hours_ago: float = 1, **overrides):
+    """A finished backup run, good unless overrides say otherwise."""
+    import datetime
+
+    from django.utils import timezone
+
+    from clinic.models import BackupRun
+
+    finished_at = timezone.now() - datetime.timedelta(hours=hours_ago)
+    fields = {
+        "started_at": finished_at - datetime.timedelta(seconds=40),
+        "finished_at": finished_at,
+        "status": BackupRun.Status.SUCCEEDED,
+        "snapshot_id": "1a2b3c4d",
+        "size_bytes": 12 * 1024 * 1024,
+        "added_bytes": 300_000,
+    }
+    fields.update(overrides)
+    return BackupRun.objects.create(**fields)
+
+
 def make_opening_hours(
     practice, weekdays=(0, 1, 2, 3, 4), opens="09:00", closes="17:00"
 ):
