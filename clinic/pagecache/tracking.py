@@ -139,6 +139,13 @@ def set_tracked(key, value, timeout=None):
     return cache.get(key) is not None
 
 
+def delete_tracked(key):
+    """cache.delete() for a tracked key, with set_tracked()'s read after it, for the same
+    reason: once this returns, no process's next read still sees the old value."""
+    cache.delete(key)
+    cache.get(key)
+
+
 _tracked_keys = {}
 _tracked_keys_lock = threading.Lock()
 

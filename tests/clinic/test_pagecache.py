@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from clinic.pagecache.backend import REDIS_DOWN
 from clinic.pagecache.generation import page_timeout
-from clinic.pagecache.tracking import TrackedKey, set_tracked
+from clinic.pagecache.tracking import TrackedKey, delete_tracked, set_tracked
 from tests.factories import make_article
 from tests.support.processes import free_port, gunicorn_server
 
@@ -209,7 +209,7 @@ def test_every_write_by_another_client_is_seen_by_the_very_next_read(tracked):
         # has sent the invalidation; this loop catches that).
         set_tracked(NAME, {"generation": generation})
         assert tracked.get() == {"generation": generation}
-    cache.delete(NAME)
+    delete_tracked(NAME)
     assert tracked.get() is None
 
 
