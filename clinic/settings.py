@@ -44,6 +44,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Forwarded headers from anyone but our own proxies are forged: gone before anything reads
+    # them (the page cache's key holds the scheme).
+    "clinic.network.ForwardedHeadersMiddleware",
     # Cached public pages are answered here, before anything else runs; a hit replays the
     # headers the middleware below gave the page when it was rendered.
     "clinic.pagecache.middleware.PublicPageCacheMiddleware",
@@ -174,6 +177,7 @@ SECURE_SSL_REDIRECT = SECURE_HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
+# Believed only from TRUSTED_PROXIES (clinic.network.ForwardedHeadersMiddleware drops it otherwise).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -228,7 +232,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "clinic.admin_site.locked_out"
-# The same client address as the rate limits (TRUSTED_PROXY_COUNT below): behind a proxy, a
+# The same client address as the rate limits (TRUSTED_PROXIES below): behind a proxy, a
 # lockout by REMOTE_ADDR would lock the staff member out from everywhere.
 AXES_CLIENT_IP_CALLABLE = "clinic.network.client_ip"
 # Argon2 for new and upgraded hashes; the others only verify older hashes (then upgrade them).
@@ -274,6 +278,7 @@ REQUEST_POST_RATE_LIMIT = env.str("REQUEST_POST_RATE_LIMIT", default="30/10m")
 # honeypot and the fill-time check still stop most bots.
 RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
 RATELIMIT_IP_META_KEY = "clinic.network.client_ip"
-# Number of reverse proxies in front of the site that append to X-Forwarded-For. Leave at 0
-# unless there is one: the header is then forgeable and REMOTE_ADDR is the client.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Addresses or networks of the reverse proxies in front of the site (e.g. 10.0.0.5 or
+# 172.16.0.0/12). X-Forwarded-For and X-Forwarded-Proto are believed only from these; leave empty
+# without a proxy: the headers are then forgeable and REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

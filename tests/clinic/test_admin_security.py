@@ -166,7 +166,7 @@ def test_five_failures_lock_that_user_and_address_with_429(client, practice):
 def test_behind_a_proxy_the_lock_holds_the_guessers_address_not_the_staff_members(
     settings, practice
 ):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
     user = make_staff_user(is_superuser=True)
     device = make_totp_device(user)
 
