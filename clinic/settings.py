@@ -50,6 +50,8 @@ MIDDLEWARE = [
     # Cached public pages are answered here, before anything else runs; a hit replays the
     # headers the middleware below gave the page when it was rendered.
     "clinic.pagecache.middleware.PublicPageCacheMiddleware",
+    # What no browser sends (a NUL in the query string, a header) is a 400 before any view runs.
+    "clinic.middleware.MalformedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # WhiteNoise serves static files before sessions or the database are touched.
