@@ -93,22 +93,43 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
 # Redis is the shared cache where CACHE_URL is set (compose, CI); otherwise a per-process cache.
-if env.str("CACHE_URL", default=""):
-    CACHES = {
-        "default": env.cache_url(
-            "CACHE_URL", backend="clinic.pagecache.backend.FailOpenRedisCache"
-        )
-    }
-    CACHES["default"].setdefault("OPTIONS", {}).update(
+# Rate-limit counters live in a cache of their own ("ratelimit", RATELIMIT_CACHE_URL, the same
+# Redis by default): production gives them a Redis that never evicts, while the pages' Redis has
+# a memory cap and evicts the least recently used pages (see docker-compose.yml), so a flood of
+# pages can never push a counter out and reset a limit.
+def _redis_cache(variable, default=""):
+    if not env.str(variable, default=default):
+        return None
+    settings = env.cache_url_config(
+        env.str(variable, default=default),
+        backend="clinic.pagecache.backend.FailOpenRedisCache",
+    )
+    settings.setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     )
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return settings
+
+
+_pages_cache = _redis_cache("CACHE_URL")
+CACHES = {
+    "default": _pages_cache
+    or {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": _redis_cache(
+        "RATELIMIT_CACHE_URL", default=env.str("CACHE_URL", default="")
+    )
+    or {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit",
+    },
+}
 # Parallel test workers (pytest-xdist) share one Redis: each gets its own key space.
-CACHES["default"]["KEY_PREFIX"] = env.str(
-    "CACHE_KEY_PREFIX", default="clinic"
-) + env.str("PYTEST_XDIST_WORKER", default="")
+for _cache in CACHES.values():
+    _cache["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic") + env.str(
+        "PYTEST_XDIST_WORKER", default=""
+    )
+RATELIMIT_USE_CACHE = "ratelimit"
 
 TASKS = {
     "default": {
@@ -176,6 +197,9 @@ FRONT_DESK_EMAIL = env.str("FRONT_DESK_EMAIL", default="")
 # Security. SECURE_HTTPS=false only for local development over plain http.
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=True)
 SECURE_SSL_REDIRECT = SECURE_HTTPS
+# Health checks (the container's, a load balancer's) ask over plain http from inside; /healthz
+# says only whether the database answers, so it needs no redirect, and no forged header.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 31_536_000 if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
