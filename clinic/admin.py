@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from . import staff_admin  # noqa: F401  (staff accounts: Users, Add staff member)
 from .models import Closure, OpeningHours, Practice
 
 
@@ -62,8 +63,8 @@ class PracticeAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
-        # There is exactly one practice record.
-        return not Practice.objects.exists()
+        # There is exactly one practice record, added by those the model permissions allow.
+        return super().has_add_permission(request) and not Practice.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -243,23 +243,33 @@ ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
 # The label the authenticator app shows: the practice's name, from its record (so a callable).
 def OTP_TOTP_ISSUER(device):
-    from clinic.admin_site import totp_issuer
+    from clinic.staff_accounts import totp_issuer
 
     return totp_issuer(device)
 
 
-# 5 failed sign-ins for one username from one address lock that pair for 15 minutes (HTTP 429).
+# The admin's device pages never show a key or QR code: only the set-up link enrols a phone.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A staff member's set-up link (clinic/staff_accounts.py) works once, for this many hours. It is
+# the site's only password reset, so Django's reset timeout is the link's.
+PASSWORD_RESET_TIMEOUT = env.int("STAFF_SETUP_LINK_HOURS", default=24) * 3600
+
+# Wrong passwords and wrong codes pause signing in (HTTP 429) for 15 minutes after 5 for one
+# username from one address, 20 for one username from anywhere, or 20 from one address for any
+# usernames (clinic/signin.py: StaffLockoutHandler, LOCKOUT_LIMITS).
 # Attempts live in the database, not the cache: the cache fails open when Redis is down, which
 # would silently lift the lock; the database is shared by every worker and visible to staff in
 # the admin ("Access attempts"), where a superuser can lift a lock early by deleting the row.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "clinic.signin.StaffLockoutHandler"
 AXES_FAILURE_LIMIT = 5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "clinic.admin_site.locked_out"
-# The same client address as the rate limits (TRUSTED_PROXIES below): behind a proxy, a
-# lockout by REMOTE_ADDR would lock the staff member out from everywhere.
+AXES_LOCKOUT_CALLABLE = "clinic.signin.locked_out"
+# Never written to the log or the attempts' records in clear.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+# The same client address as the rate limits (TRUSTED_PROXIES below, IPv6 by its /64): behind
+# a proxy, a lockout by REMOTE_ADDR would lock the staff member out from everywhere.
 AXES_CLIENT_IP_CALLABLE = "clinic.network.client_ip"
 # Argon2 for new and upgraded hashes; the others only verify older hashes (then upgrade them).
 PASSWORD_HASHERS = [
