@@ -25,8 +25,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-# The Nu HTML Checker for the browser tests (needs Java); install scripts off, nothing downloaded
-# beyond the pinned package. Only the tests need it, so `make run` works without Node.
+# The Nu HTML Checker for the browser tests (needs Java) and ical.js for the calendar file tests;
+# install scripts off, nothing downloaded beyond the pinned packages. Only the tests need them, so
+# `make run` works without Node.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "The tests need npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error

@@ -20,6 +20,13 @@ STAFF_GROUPS = {
             "add_visit",
             "change_visit",
             "view_statuschange",
+            # Phone-in patients are entered and kept up to date by the front desk.
+            "view_patient",
+            "add_patient",
+            "change_patient",
+            "view_practitioner",
+            "view_visittype",
+            "view_visitseries",
         ],
     },
     # Whose accounts can be booked for visits; they see the requests and the schedule.
@@ -28,6 +35,9 @@ STAFF_GROUPS = {
             "view_appointmentrequest",
             "view_visit",
             "view_statuschange",
+            "view_patient",
+            "view_practitioner",
+            "view_visittype",
         ],
     },
     # Patient-education articles: everything except deleting an article (unpublish instead).
@@ -56,6 +66,16 @@ def create_missing_groups(apps, *, refresh_permissions=False):
         group, created = Group.objects.get_or_create(name=name)
         if created or refresh_permissions:
             group.permissions.set(group_permissions(Permission, spec))
+
+
+def grant_new_permissions(apps):
+    """Give each existing group the permissions its spec has gained (never taking any away)."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, spec in STAFF_GROUPS.items():
+        group = Group.objects.filter(name=name).first()
+        if group is not None:
+            group.permissions.add(*group_permissions(Permission, spec))
 
 
 def create_groups_after_migrate(sender, apps=None, using="default", **kwargs):

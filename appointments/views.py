@@ -26,8 +26,8 @@ from .forms import (
 )
 from .models import AppointmentRequest, ContactMessage, Reason, Visit
 from .ratelimits import is_rate_limited
-from .services.frontdesk import cancel_visit_by_patient
 from .services.intake import submit_appointment_request, submit_contact_message
+from .services.schedule import cancel_visit_by_patient, late_cancel_deadline
 
 # Far above what the forms can hold (500 + 2,000 characters), far below Django's 2.5 MB.
 FORM_MAX_BYTES = 64 * 1024
@@ -232,11 +232,16 @@ class VisitCancelView(View):
 
     def render(self, request, form, status=200):
         visit = self.visit
+        deadline = late_cancel_deadline(visit)
         context = {
             "form": form,
             "when": visit.time_in_words,
-            "reference": visit.appointment_request.reference,
+            "reference": visit.patient_reference,
             "is_cancelled": visit.is_cancelled,
-            "has_begun": visit.starts_at <= timezone.now(),
+            "has_begun": visit.has_begun,
+            "is_too_late": deadline is not None and timezone.now() >= deadline,
+            "late_cancel_hours": getattr(
+                Practice.get_current(), "late_cancel_hours", None
+            ),
         }
         return TemplateResponse(request, self.template_name, context, status=status)

@@ -1,9 +1,12 @@
+from django import forms
 from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import staff_admin  # noqa: F401  (staff accounts: Users, Add staff member)
-from .models import Closure, OpeningHours, Practice
+from .models import Closure, OpeningHours, Practice, Tagline
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -50,6 +53,21 @@ class PracticeAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            "Language assistance and nondiscrimination notices",
+            {
+                "fields": [
+                    "languages_spoken",
+                    "section_1557_coordinator",
+                    (
+                        "section_1557_coordinator_phone",
+                        "section_1557_coordinator_email",
+                    ),
+                ],
+                "description": "The notices themselves are fixed text; the translated "
+                "taglines are under “Language assistance taglines”.",
+            },
+        ),
         ("Footer", {"fields": ["copyright_notice"], "classes": ["collapse"]}),
     ]
 
@@ -68,3 +86,98 @@ class PracticeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    title = "translator review"
+    parameter_name = "reviewed"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not yet reviewed"), ("yes", "Reviewed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.unreviewed()
+        if self.value() == "yes":
+            return queryset.filter(reviewed_on__isnull=False)
+        return queryset
+
+
+class TaglineForm(forms.ModelForm):
+    class Meta:
+        model = Tagline
+        fields = [
+            "language_code",
+            "english_name",
+            "language_name",
+            "direction",
+            "sort_order",
+            "text",
+            "source",
+            "reviewed_by",
+            "reviewed_on",
+        ]
+        # Arabic or Farsi typed into a left-to-right box comes out jumbled: let the browser
+        # follow the text's own direction.
+        widgets = {
+            "language_name": forms.TextInput(attrs={"dir": "auto"}),
+            "text": forms.Textarea(attrs={"dir": "auto", "rows": 4}),
+        }
+
+
+@admin.register(Tagline)
+class TaglineAdmin(SimpleHistoryAdmin):
+    form = TaglineForm
+    list_display = [
+        "english_name",
+        "name_in_language",
+        "language_code",
+        "sort_order",
+        "is_reviewed",
+        "reviewed_by",
+        "reviewed_on",
+    ]
+    list_display_links = ["english_name"]
+    list_filter = [ReviewFilter, "direction"]
+    search_fields = ["english_name", "language_name", "language_code", "text"]
+    readonly_fields = ["created_at", "updated_at"]
+    history_list_display = ["reviewed_by", "reviewed_on"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("language_code", "direction"),
+                    ("english_name", "language_name"),
+                    "text",
+                    "sort_order",
+                ]
+            },
+        ),
+        (
+            "Translator review",
+            {
+                "fields": ["source", ("reviewed_by", "reviewed_on")],
+                "description": "Federal rules (45 CFR 92.201) require a qualified human "
+                "translator to check machine-translated text. Fill in the reviewer and the "
+                "date once one has.",
+            },
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def view_on_site(self, obj):
+        return f"{reverse('language_assistance')}#tagline-{obj.language_code.lower()}"
+
+    @admin.display(description="language (in itself)", ordering="language_name")
+    def name_in_language(self, obj):
+        return format_html(
+            '<span lang="{}" dir="{}">{}</span>',
+            obj.language_code,
+            obj.direction,
+            obj.language_name,
+        )
+
+    @admin.display(description="reviewed", boolean=True, ordering="reviewed_on")
+    def is_reviewed(self, obj):
+        return obj.is_reviewed

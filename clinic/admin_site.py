@@ -9,11 +9,12 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django_otp.admin import OTPAdminSite
 
+from .admin_menu import PracticeAppListMixin
 from .signin import StaffAuthenticationForm
 from .staff_setup import setup_urls
 
 
-class ClinicAdminSite(OTPAdminSite):
+class ClinicAdminSite(PracticeAppListMixin, OTPAdminSite):
     site_header = "Practice administration"
     site_title = "Practice administration"
     index_title = "Front desk"

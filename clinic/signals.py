@@ -3,7 +3,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import pagecache
-from .models import PRACTICE_CACHE_KEY, Closure, OpeningHours, Practice
+from .models import PRACTICE_CACHE_KEY, Closure, OpeningHours, Practice, Tagline
 
 
 @receiver([post_save, post_delete], sender=Practice)
@@ -14,5 +14,12 @@ def practice_changed(raw=False, **kwargs):
     # the practice record. The cached record goes first, so that no page stored under the new
     # generation shows the old one.
     cache.delete(PRACTICE_CACHE_KEY)
+    if not raw:
+        pagecache.bump_generation()
+
+
+@receiver([post_save, post_delete], sender=Tagline)
+def tagline_changed(raw=False, **kwargs):
+    # The language-assistance page and notice lists show the taglines.
     if not raw:
         pagecache.bump_generation()

@@ -6,7 +6,14 @@ class PracticePagesSitemap(Sitemap):
     changefreq = "monthly"
 
     def items(self):
-        return ["home", "visit", "privacy", "accessibility"]
+        return [
+            "home",
+            "visit",
+            "privacy",
+            "accessibility",
+            "language_assistance",
+            "nondiscrimination",
+        ]
 
     def location(self, item):
         return reverse(item)

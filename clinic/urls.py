@@ -26,6 +26,16 @@ urlpatterns = [
         cache_public_page(views.AccessibilityView.as_view()),
         name="accessibility",
     ),
+    path(
+        "language-assistance/",
+        cache_public_page(views.LanguageAssistanceView.as_view()),
+        name="language_assistance",
+    ),
+    path(
+        "nondiscrimination/",
+        cache_public_page(views.NondiscriminationView.as_view()),
+        name="nondiscrimination",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),

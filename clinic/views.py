@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from .models import Practice
+from .models import Practice, Tagline
 
 RETRY_AFTER_SECONDS = 30
 
@@ -30,6 +30,21 @@ class PrivacyView(TemplateView):
 
 class AccessibilityView(TemplateView):
     template_name = "clinic/accessibility.html"
+
+
+class LanguageAssistanceView(TemplateView):
+    """The notice of availability of language assistance (45 CFR 92.11), with the taglines."""
+
+    template_name = "clinic/language_assistance.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(taglines=Tagline.objects.all(), **kwargs)
+
+
+class NondiscriminationView(TemplateView):
+    """The notice of nondiscrimination (45 CFR 92.10)."""
+
+    template_name = "clinic/nondiscrimination.html"
 
 
 @never_cache

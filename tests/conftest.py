@@ -16,6 +16,18 @@ def practice(db):
     )
 
 
+@pytest.fixture
+def taglines(db):
+    """The seed's language-assistance taglines, in their order on the page."""
+    import io
+
+    from clinic.models import Tagline
+    from clinic.seed import load_taglines
+
+    load_taglines(io.StringIO())
+    return list(Tagline.objects.all())
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Start each test from an empty cache, so cached pages and counters never leak between tests.

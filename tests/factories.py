@@ -13,7 +13,9 @@ _sequence = itertools.count(1)
 
 
 def make_appointment_request(**overrides):
+    """A genuine request linked to its patient record, as the request form stores it."""
     from appointments.models import AppointmentRequest
+    from appointments.services.patients import find_or_create_patient
 
     fields = {
         "patient_type": "new",
@@ -26,6 +28,13 @@ def make_appointment_request(**overrides):
         "has_consented_to_contact": True,
     }
     fields.update(overrides)
+    if "patient" not in fields and fields.get("status") != "spam":
+        fields["patient"] = find_or_create_patient(
+            name=fields["name"],
+            phone=fields["phone"],
+            email=fields["email"],
+            preferred_contact_method=fields["preferred_contact_method"],
+        )
     return AppointmentRequest.objects.create(**fields)
 
 
@@ -54,6 +63,21 @@ def make_closure(practice, start_date, end_date=None, public_note=""):
         end_date=end_date or start_date,
         public_note=public_note,
     )
+
+
+def make_tagline(**overrides):
+    from clinic.models import Tagline
+
+    number = next(_sequence)
+    fields = {
+        "language_code": "es",
+        "english_name": f"Language {number}",
+        "language_name": "Español",
+        "text": "ATENCIÓN: si habla español, hay ayuda gratuita. Llame al {phone}.",
+        "sort_order": number,
+    }
+    fields.update(overrides)
+    return Tagline.objects.create(**fields)
 
 
 def make_form_stamp(*, seconds_ago: float = 60, token=None):
@@ -214,33 +238,57 @@ def make_reference(article, **overrides):
 # --- Front desk (workflow, visits) ------------------------------------------------------------
 
 
-def make_practitioner(**overrides):
-    """A staff account in the “Practitioners” group, so visits can be booked with it."""
-    from django.contrib.auth.models import Group
+def make_practitioner(*, first_name="Pat", last_name=None, user=None, **overrides):
+    """A practitioner who can be booked (no staff account unless `user` is given)."""
+    from appointments.models import Practitioner
 
-    fields = {"first_name": "Pat", "last_name": f"Practitioner{next(_sequence)}"}
+    last_name = last_name or f"Practitioner{next(_sequence)}"
+    fields = {"name": f"{first_name} {last_name}", "user": user}
     fields.update(overrides)
-    user = make_staff_user(**fields)
-    user.groups.add(Group.objects.get(name="Practitioners"))
-    return user
+    return Practitioner.objects.create(**fields)
+
+
+def make_patient(**overrides):
+    from appointments.models import Patient
+
+    fields = {
+        "name": "Jane Doe",
+        "phone": "+16175550123",
+        "email": "jane@example.com",
+        "preferred_contact_method": "email",
+    }
+    fields.update(overrides)
+    return Patient.objects.create(**fields)
+
+
+def make_visit_type(**overrides):
+    from appointments.models import VisitType
+
+    fields = {"name": f"Follow-up {next(_sequence)}", "duration_minutes": 20}
+    fields.update(overrides)
+    return VisitType.objects.create(**fields)
 
 
 def make_visit(**overrides):
+    """A booked visit three days ahead, for a web request's patient unless told otherwise."""
     import datetime
 
     from django.utils import timezone
 
-    from appointments.models import RequestStatus, Visit
+    from appointments.models import RequestStatus, Visit, VisitSource
 
     fields = {
         "starts_at": timezone.now() + datetime.timedelta(days=3),
         "duration": datetime.timedelta(minutes=30),
     }
     fields.update(overrides)
-    if "appointment_request" not in fields:
-        fields["appointment_request"] = make_appointment_request(
-            status=RequestStatus.SCHEDULED
-        )
+    if "patient" not in fields:
+        if "appointment_request" not in fields:
+            fields["appointment_request"] = make_appointment_request(
+                status=RequestStatus.SCHEDULED
+            )
+        fields["patient"] = fields["appointment_request"].patient
+        fields.setdefault("source", VisitSource.WEB)
     if "practitioner" not in fields:
         fields["practitioner"] = make_practitioner()
     visit = Visit(**fields)

@@ -7,8 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
@@ -17,24 +16,23 @@ from django.views.decorators.http import require_POST
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV
 
-from ..admin_forms import AppointmentRequestAdminForm, ScheduleVisitForm
+from ..admin_forms import AppointmentRequestAdminForm
 from ..models import (
+    ALLOWED_TRANSITIONS,
     SCHEDULABLE_STATUSES,
     AccessRecord,
     AppointmentRequest,
     ContactMessage,
     RequestStatus,
-    practitioner_name,
 )
 from ..services.frontdesk import (
-    VisitConflict,
     WorkflowError,
     change_status,
     change_statuses,
     record_access,
-    schedule_visit,
 )
 from ..services.intake import release_from_spam
+from . import booking
 from .base import html_table
 from .export import AppointmentRequestResource
 from .outbox import NotificationInline
@@ -134,13 +132,17 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     # History and visits are read-only tables, not inlines: no extra formsets in the form.
     inlines = [NotificationInline]
     actions = ["mark_contacted", "mark_spam", "mark_not_spam"]
+    # Who, how to reach them, what and when first; everything they sent below, folded.
     fieldsets = [
-        (None, {"fields": ["reference", "created_at", "status", "internal_notes"]}),
+        (None, {"fields": ["summary", "status", "internal_notes"]}),
         ("Visits", {"fields": ["visit_list"]}),
         (
-            "Patient",
+            "Everything the patient sent",
             {
+                "classes": ["collapse"],
                 "fields": [
+                    "reference",
+                    "created_at",
                     "name",
                     "phone",
                     "email",
@@ -148,24 +150,15 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
                     "patient_type",
                     "has_acknowledged_privacy_notice",
                     "has_consented_to_contact",
-                ]
-            },
-        ),
-        (
-            "Visit wished for",
-            {
-                "fields": [
                     "reason",
                     "note",
-                    "preferred_weekdays",
-                    "preferred_times_of_day",
+                    "preferred_days",
                     "preferred_dates",
-                    "source_article",
-                    "source_article_slug",
-                ]
+                    "source",
+                    "spam_reason",
+                ],
             },
         ),
-        ("Spam checks", {"fields": ["spam_reason"]}),
         ("Status history", {"fields": ["status_history"]}),
     ]
     # What the patient submitted is read-only: everything shown except what staff work with.
@@ -180,6 +173,62 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     def preferred_times_summary(self, obj):
         return obj.preferred_times_summary()
 
+    @admin.display(description="Days and times that suit")
+    def preferred_days(self, obj):
+        return obj.preferred_times_summary()
+
+    @admin.display(description="Came from the article")
+    def source(self, obj):
+        if obj.source_article_id:
+            return format_html(
+                '<a href="{}">{}</a>',
+                obj.source_article.get_absolute_url(),
+                obj.source_article.title,
+            )
+        return obj.source_article_slug or "—"
+
+    @admin.display(description="Patient")
+    def summary(self, obj):
+        """Who, how to reach them, what they want and when, before anything else."""
+        phone = (
+            format_html(
+                '<a href="tel:{}">{}</a>', obj.phone.as_e164, obj.phone.as_national
+            )
+            if obj.phone
+            else "no phone"
+        )
+        email = (
+            format_html('<a href="mailto:{}">{}</a>', obj.email, obj.email)
+            if obj.email
+            else "no email"
+        )
+        patient = (
+            format_html(
+                ' (<a href="{}">{}</a>)',
+                obj.patient.get_admin_url(),
+                obj.patient.audit_label,
+            )
+            if obj.patient_id
+            else ""
+        )
+        return format_html(
+            '<div class="staff-request-summary"><p class="staff-request-name"><strong>{}</strong>{}</p>'
+            "<dl><dt>Phone</dt><dd>{}</dd><dt>Email</dt><dd>{}</dd>"
+            "<dt>Contact by</dt><dd>{}</dd><dt>Wants help with</dt><dd>{}, {}</dd>"
+            "<dt>When</dt><dd>{}</dd><dt>Note</dt><dd>{}</dd><dt>Received</dt><dd>{} ({})</dd></dl></div>",
+            obj.name,
+            patient,
+            phone,
+            email,
+            obj.get_preferred_contact_method_display(),
+            obj.get_reason_display(),
+            obj.get_patient_type_display().lower(),
+            obj.preferred_times_summary(),
+            obj.note or "—",
+            obj.reference,
+            f"{timezone.localtime(obj.created_at):%b %-d, %-I:%M %p}",
+        )
+
     @admin.display(description="Visits")
     def visit_list(self, obj):
         visits = obj.visits.select_related("practitioner").order_by("starts_at")
@@ -189,9 +238,13 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
             ["When (Boston time)", "Practitioner", "State"],
             [
                 (
-                    visit.time_in_words,
-                    practitioner_name(visit.practitioner),
-                    "Cancelled" if visit.is_cancelled else "Booked",
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        visit.get_admin_url(),
+                        visit.time_in_words,
+                    ),
+                    str(visit.practitioner),
+                    visit.get_status_display(),
                 )
                 for visit in visits
             ],
@@ -313,6 +366,11 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
     def get_urls(self):
         return [
             path(
+                "<path:object_id>/contacted/",
+                self.admin_site.admin_view(self.contacted_view),
+                name="appointments_appointmentrequest_contacted",
+            ),
+            path(
                 "<path:object_id>/schedule/",
                 self.admin_site.admin_view(self.schedule_view),
                 name="appointments_appointmentrequest_schedule",
@@ -321,6 +379,11 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
         ]
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["can_mark_contacted"] = (
+            obj is not None
+            and RequestStatus.CONTACTED in ALLOWED_TRANSITIONS[obj.status]
+            and self.has_change_permission(request, obj)
+        )
         context["can_schedule"] = (
             obj is not None
             and obj.status in SCHEDULABLE_STATUSES
@@ -329,52 +392,29 @@ class AppointmentRequestAdmin(ExportMixin, SubmissionAdmin):
         )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
-    def schedule_view(self, request, object_id):
-        appointment_request = get_object_or_404(AppointmentRequest, pk=object_id)
-        if not (
-            self.has_change_permission(request, appointment_request)
-            and request.user.has_perm("appointments.add_visit")
-        ):
-            raise PermissionDenied
-        change_url = reverse(
-            "admin:appointments_appointmentrequest_change",
-            args=[appointment_request.pk],
+    def contacted_view(self, request, object_id):
+        appointment_request = get_object_or_404(
+            AppointmentRequest, pk=object_id if str(object_id).isdigit() else None
         )
-        form = ScheduleVisitForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        if not self.has_change_permission(request, appointment_request):
+            raise PermissionDenied
+        if request.method == "POST":
             try:
-                visit = schedule_visit(
+                change_status(
                     appointment_request=appointment_request,
-                    practitioner=form.cleaned_data["practitioner"],
-                    starts_at=form.cleaned_data["starts_at"],
-                    duration=form.cleaned_data["duration"],
+                    to_status=RequestStatus.CONTACTED,
                     by=request.user,
                 )
             except WorkflowError as error:
-                form.add_error(
-                    "time" if isinstance(error, VisitConflict) else None, str(error)
-                )
+                messages.error(request, str(error))
             else:
-                confirmation = (
-                    "A confirmation email is on its way to the patient."
-                    if appointment_request.email
-                    else "The patient gave no email address: call them to confirm."
-                )
-                messages.success(
-                    request,
-                    f"Visit booked for {timezone.localtime(visit.starts_at):%A, %B %-d at %-I:%M %p}. {confirmation}",
-                )
-                return redirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Schedule a visit for {appointment_request.reference}",
-            "opts": self.opts,
-            "original": appointment_request,
-            "form": form,
-            "change_url": change_url,
-            "can_schedule": appointment_request.status in SCHEDULABLE_STATUSES,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(
-            request, "admin/appointments/appointmentrequest/schedule.html", context
+                messages.success(request, "Marked as contacted.")
+        return redirect(appointment_request.get_admin_url())
+
+    def schedule_view(self, request, object_id):
+        appointment_request = get_object_or_404(
+            AppointmentRequest, pk=object_id if str(object_id).isdigit() else None
         )
+        if not self.has_change_permission(request, appointment_request):
+            raise PermissionDenied
+        return booking.booking_page(self, request, None, appointment_request)

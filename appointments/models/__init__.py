@@ -1,20 +1,15 @@
-"""The appointments app's models, by job: what patients send (requests), what the front desk
-keeps (frontdesk), and the email outbox (outbox). Import them from here."""
+"""The appointments app's models, by job: what patients send (requests), who they are
+(patients), the schedule (practitioners, visit types, visits), what the front desk keeps
+(frontdesk: status history, audit) and the email outbox (outbox). Import them from here."""
 
-from .frontdesk import (
-    AccessRecord,
-    StatusChange,
-    TsTzRange,
-    Visit,
-    VisitQuerySet,
-    practitioner_name,
-)
+from .frontdesk import AccessRecord, StatusChange
 from .outbox import (
     Notification,
     NotificationKind,
     NotificationQuerySet,
     NotificationStatus,
 )
+from .patients import Patient, PatientQuerySet, same_name
 from .requests import (
     ALLOWED_TRANSITIONS,
     CLOSED_STATUSES,
@@ -38,9 +33,35 @@ from .requests import (
     new_reference,
     short_name,
 )
+from .schedule import (
+    CANCEL_LINK_SALT,
+    CallNeeded,
+    Practitioner,
+    TsTzRange,
+    Visit,
+    VisitChange,
+    VisitQuerySet,
+    VisitSeries,
+    VisitSource,
+    VisitStatus,
+    VisitType,
+    VisitTypeQuerySet,
+)
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "CANCEL_LINK_SALT",
+    "CallNeeded",
+    "Patient",
+    "PatientQuerySet",
+    "Practitioner",
+    "VisitChange",
+    "VisitSeries",
+    "VisitSource",
+    "VisitStatus",
+    "VisitType",
+    "VisitTypeQuerySet",
+    "same_name",
     "CLOSED_STATUSES",
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",
@@ -69,6 +90,5 @@ __all__ = [
     "Visit",
     "VisitQuerySet",
     "new_reference",
-    "practitioner_name",
     "short_name",
 ]

@@ -22,6 +22,12 @@ class NotificationKind(models.TextChoices):
     )
     VISIT_CONFIRMATION = "visit_confirmation", "Visit confirmation (to the patient)"
     VISIT_REMINDER = "visit_reminder", "Visit reminder (to the patient)"
+    VISIT_SERIES_CONFIRMATION = (
+        "visit_series_confirmation",
+        "Series of visits confirmation (to the patient)",
+    )
+    VISIT_MOVED = "visit_moved", "Visit moved (to the patient)"
+    VISIT_CANCELLED = "visit_cancelled", "Visit cancelled (to the patient)"
     CANCELLATION_NOTICE = "cancellation_notice", "Cancellation (to the front desk)"
 
 
@@ -91,6 +97,9 @@ class Notification(models.Model):
         related_name="notifications",
         help_text="The visit a confirmation, reminder or cancellation is about.",
     )
+    # Which version of the visit (Visit.sequence) the email describes: a moved visit gets a
+    # new reminder, and its calendar file the right SEQUENCE.
+    visit_sequence = models.PositiveIntegerField(default=0)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -99,18 +108,24 @@ class Notification(models.Model):
         verbose_name_plural = "notifications"
         ordering = ["-created_at", "-pk"]
         constraints = [
+            # About one request or one message; a visit booked by phone has neither.
             models.CheckConstraint(
                 condition=(
                     Q(appointment_request__isnull=False, contact_message__isnull=True)
                     | Q(appointment_request__isnull=True, contact_message__isnull=False)
+                    | Q(
+                        appointment_request__isnull=True,
+                        contact_message__isnull=True,
+                        visit__isnull=False,
+                    )
                 ),
-                name="notification_about_exactly_one_submission",
+                name="notification_about_one_thing",
             ),
             # The reminder job may run twice (or on two workers): the second insert loses.
             models.UniqueConstraint(
-                fields=["visit", "kind"],
+                fields=["visit", "visit_sequence", "kind"],
                 condition=Q(kind="visit_reminder"),
-                name="notification_one_reminder_per_visit",
+                name="notification_one_reminder_per_visit_time",
             ),
         ]
         indexes = [
@@ -122,8 +137,13 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for {self.submission.reference}"
+        return f"{self.get_kind_display()} for {self.reference}"
 
     @property
     def submission(self):
         return self.appointment_request or self.contact_message
+
+    @property
+    def reference(self) -> str:
+        """The reference the email quotes (see Visit.patient_reference for visits)."""
+        return self.visit.patient_reference if self.visit else self.submission.reference

@@ -85,9 +85,11 @@ ALLOWED_TRANSITIONS = {
     RequestStatus.NO_SHOW: [RequestStatus.CONTACTED],
     RequestStatus.SPAM: [RequestStatus.NEW],
 }
+# A request can be booked again once scheduled: a course of care is several visits.
 SCHEDULABLE_STATUSES = [
     RequestStatus.NEW,
     RequestStatus.CONTACTED,
+    RequestStatus.SCHEDULED,
     RequestStatus.NO_SHOW,
     RequestStatus.CANCELLED,
 ]
@@ -172,14 +174,16 @@ class Submission(models.Model):
     def is_spam(self) -> bool:
         return self.status == SPAM
 
+    def get_admin_url(self) -> str:
+        opts = self._meta
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change", args=[self.pk]
+        )
+
     @property
     def admin_url(self) -> str:
         """Absolute link to this row in the admin, for staff notifications."""
-        opts = self._meta
-        path = reverse(
-            f"admin:{opts.app_label}_{opts.model_name}_change", args=[self.pk]
-        )
-        return f"{settings.SITE_URL}{path}"
+        return f"{settings.SITE_URL}{self.get_admin_url()}"
 
 
 class AppointmentRequestQuerySet(SubmissionQuerySet):
@@ -229,6 +233,14 @@ class AppointmentRequest(Submission):
     )
     has_consented_to_contact = models.BooleanField(
         "consented to be contacted", default=False
+    )
+    patient = models.ForeignKey(
+        "Patient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointment_requests",
+        help_text="Found or created from the name, phone and email the patient gave.",
     )
     source_article = models.ForeignKey(
         "education.Article",
@@ -311,6 +323,14 @@ class ContactMessage(Submission):
     phone = PhoneNumberField(blank=True)
     email = models.EmailField(blank=True)
     message = models.CharField(max_length=2000)
+    patient = models.ForeignKey(
+        "Patient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contact_messages",
+        help_text="Found or created from the name, phone and email the sender gave.",
+    )
     status = models.CharField(
         max_length=20,
         choices=MessageStatus.choices,

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from clinic.models import Practice
 
-from ..models import Notification, NotificationKind, practitioner_name
+from ..models import Notification, NotificationKind
 from .calendar_files import site_domain, visit_calendar
 
 
@@ -27,7 +27,10 @@ def render(notification: Notification) -> EmailMessage:
 
 def _email(subject: str, template: str, context: dict) -> EmailMessage:
     body = render_to_string(f"appointments/email/{template}.txt", context)
-    return EmailMessage(subject=subject, body=body)
+    # RFC 3834: sent by a program, so auto-responders (out-of-office replies) stay quiet.
+    return EmailMessage(
+        subject=subject, body=body, headers={"Auto-Submitted": "auto-generated"}
+    )
 
 
 # Requests and messages -------------------------------------------------------------------------
@@ -81,14 +84,33 @@ def render_message_acknowledgement(notification: Notification) -> EmailMessage:
 def _visit_context(notification: Notification) -> dict:
     visit = notification.visit
     return {
-        "reference": notification.appointment_request.reference,
-        "admin_url": notification.appointment_request.admin_url,
+        "reference": notification.reference,
+        "admin_url": settings.SITE_URL + visit.get_admin_url(),
         "practice": Practice.get_current(),
         "when": visit.time_in_words,
-        "practitioner": practitioner_name(visit.practitioner),
+        "practitioner": str(visit.practitioner),
+        "visit_type": visit.visit_type.name if visit.visit_type else "",
         "cancel_url": settings.SITE_URL
         + reverse("appointments:visit_cancel", args=[visit.cancel_token]),
     }
+
+
+def _attach_calendar(
+    message, visit, notification, *, method="REQUEST", name="visit.ics"
+):
+    message.attach(
+        name,
+        visit_calendar(
+            visit,
+            practice=Practice.get_current(),
+            domain=site_domain(),
+            method=method,
+            # Rendered at delivery: the file describes the visit as it is now.
+            sequence=visit.sequence,
+            attendee=notification.recipient,
+        ).decode(),
+        "text/calendar",
+    )
 
 
 def render_visit_confirmation(notification: Notification) -> EmailMessage:
@@ -96,13 +118,43 @@ def render_visit_confirmation(notification: Notification) -> EmailMessage:
     message = _email(
         f"Your visit is booked ({context['reference']})", "visit_confirmation", context
     )
-    message.attach(
-        "visit.ics",
-        visit_calendar(
-            notification.visit, practice=context["practice"], domain=site_domain()
-        ).decode(),
-        "text/calendar",
+    _attach_calendar(message, notification.visit, notification)
+    return message
+
+
+def render_series_confirmation(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    visits = list(
+        notification.visit.series.visits.booked()
+        .select_related("practitioner")
+        .order_by("starts_at")
     )
+    context["visits"] = visits
+    message = _email(
+        f"Your visits are booked ({context['reference']})",
+        "visit_series_confirmation",
+        context,
+    )
+    for number, visit in enumerate(visits, start=1):
+        _attach_calendar(message, visit, notification, name=f"visit-{number}.ics")
+    return message
+
+
+def render_visit_moved(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    message = _email(
+        f"Your visit has moved ({context['reference']})", "visit_moved", context
+    )
+    _attach_calendar(message, notification.visit, notification)
+    return message
+
+
+def render_visit_cancelled(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    message = _email(
+        f"Your visit is cancelled ({context['reference']})", "visit_cancelled", context
+    )
+    _attach_calendar(message, notification.visit, notification, method="CANCEL")
     return message
 
 
@@ -130,6 +182,9 @@ RENDERERS: dict[str, Callable[[Notification], EmailMessage]] = {
     NotificationKind.PATIENT_ACKNOWLEDGEMENT: render_patient_acknowledgement,
     NotificationKind.MESSAGE_ACKNOWLEDGEMENT: render_message_acknowledgement,
     NotificationKind.VISIT_CONFIRMATION: render_visit_confirmation,
+    NotificationKind.VISIT_SERIES_CONFIRMATION: render_series_confirmation,
+    NotificationKind.VISIT_MOVED: render_visit_moved,
+    NotificationKind.VISIT_CANCELLED: render_visit_cancelled,
     NotificationKind.VISIT_REMINDER: render_visit_reminder,
     NotificationKind.CANCELLATION_NOTICE: render_cancellation_notice,
 }

@@ -3,9 +3,10 @@
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from ..models import Notification, NotificationKind, RequestStatus, Visit
+from ..models import Notification, NotificationKind, Visit, VisitChange, VisitStatus
 
 REMINDER_LEAD_TIME = datetime.timedelta(hours=24)
 
@@ -18,31 +19,49 @@ def queue_due_reminders(*, now: datetime.datetime | None = None) -> list[int]:
     ahead get none; their confirmation is recent enough. The caller queues their delivery.
     """
     now = now or timezone.now()
+    already_reminded = Notification.objects.filter(
+        visit=OuterRef("pk"),
+        visit_sequence=OuterRef("sequence"),
+        kind=NotificationKind.VISIT_REMINDER,
+    )
     visits = (
-        Visit.objects.booked()
-        .filter(
+        Visit.objects.filter(
+            status=VisitStatus.BOOKED,
             starts_at__gt=now,
             starts_at__lte=now + REMINDER_LEAD_TIME,
-            appointment_request__status=RequestStatus.SCHEDULED,
         )
-        .exclude(appointment_request__email="")
-        .exclude(notifications__kind=NotificationKind.VISIT_REMINDER)
-        .select_related("appointment_request")
+        .exclude(patient__email="")
+        .exclude(Exists(already_reminded))
+        .select_related("patient")
     )
     created = []
     for visit in visits:
         if visit.starts_at - visit.created_at < REMINDER_LEAD_TIME:
             continue
+        if visit.sequence and _moved_within_a_day(visit):
+            continue
         try:
             with transaction.atomic():
                 created.append(
                     Notification.objects.create(
-                        appointment_request=visit.appointment_request,
+                        appointment_request_id=visit.appointment_request_id,
                         visit=visit,
+                        visit_sequence=visit.sequence,
                         kind=NotificationKind.VISIT_REMINDER,
-                        recipient=visit.appointment_request.email,
+                        recipient=visit.patient.email,
                     ).pk
                 )
         except IntegrityError:
             continue  # Another run created it a moment ago.
     return created
+
+
+def _moved_within_a_day(visit) -> bool:
+    """A visit moved less than a day before it begins: the move's email is reminder enough."""
+    moved_at = (
+        VisitChange.objects.filter(visit=visit, action=VisitChange.Action.RESCHEDULED)
+        .order_by("-changed_at")
+        .values_list("changed_at", flat=True)
+        .first()
+    )
+    return moved_at is not None and visit.starts_at - moved_at < REMINDER_LEAD_TIME

@@ -14,6 +14,16 @@ from ..models import (
     Submission,
 )
 from .outbox import queue_submission_notifications
+from .patients import find_or_create_patient
+
+
+def _patient_for(fields: dict):
+    return find_or_create_patient(
+        name=fields["name"],
+        phone=fields.get("phone") or "",
+        email=fields.get("email") or "",
+        preferred_contact_method=fields.get("preferred_contact_method", ""),
+    )
 
 
 def _create_once(model, *, submission_token: uuid.UUID, spam_reason: str, fields):
@@ -27,8 +37,10 @@ def _create_once(model, *, submission_token: uuid.UUID, spam_reason: str, fields
     for _ in range(5):
         try:
             with transaction.atomic():
+                # Spam makes no patient record: a bot is nobody's patient.
+                patient = None if spam else _patient_for(fields)
                 submission = model.objects.create(
-                    submission_token=submission_token, **fields, **spam
+                    submission_token=submission_token, patient=patient, **fields, **spam
                 )
                 if not spam:
                     queue_submission_notifications(submission)
@@ -91,6 +103,18 @@ def release_from_spam(*, submission: Submission, by=None) -> StatusChange | None
         AppointmentRequest.objects.filter(pk=locked.pk).update(
             status_changed_at=change.changed_at
         )
+    if locked.patient_id is None:
+        locked.patient = _patient_for(
+            {
+                "name": locked.name,
+                "phone": locked.phone,
+                "email": locked.email,
+                "preferred_contact_method": getattr(
+                    locked, "preferred_contact_method", ""
+                ),
+            }
+        )
+        locked.save(update_fields=["patient", "updated_at"])
     if not locked.notifications.exists():
         queue_submission_notifications(locked)
     submission.status, submission.spam_reason = locked.status, ""

@@ -1,6 +1,8 @@
 import json
 
 from django import template
+from django.conf import settings
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -8,6 +10,12 @@ register = template.Library()
 
 # Same escaping as Django's json_script, so text typed in the admin cannot close the tag.
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.simple_tag
+def absolute_url(view_name, *args):
+    """A full link for emails, which have no request to take the host from."""
+    return settings.SITE_URL + reverse(view_name, args=args)
 
 
 @register.simple_tag

@@ -8,11 +8,11 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from appointments import tasks
-from appointments.models import Notification
+from appointments.models import Notification, NotificationKind, VisitSeries
 from appointments.outbox import delivery
 from appointments.services.intake import release_from_spam
 from appointments.tasks import deliver_notification, schedule_sweep, sweep_outbox
-from tests.factories import make_appointment_request, make_contact_message
+from tests.factories import make_appointment_request, make_contact_message, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -293,3 +293,27 @@ def test_task_arguments_hold_ids_only(
         (deliver_notification.module_path, [notification_ids[1]]),
         (sweep_outbox.module_path, []),
     ]
+
+
+@pytest.mark.parametrize("kind", NotificationKind.values)
+def test_every_outbox_email_says_it_is_automatic(kind, practice, mailoutbox):
+    # RFC 3834: vacation responders and other auto-replies do not answer such mail.
+    if kind in {"staff_new_message", "message_acknowledgement"}:
+        about = {"contact_message": make_contact_message()}
+    else:
+        visit = make_visit()
+        if kind == "visit_series_confirmation":
+            visit.series = VisitSeries.objects.create(
+                patient=visit.patient, description="Tue at 10:00 AM for 6 weeks"
+            )
+            visit.save()
+        about = {"appointment_request": visit.appointment_request, "visit": visit}
+    Notification.objects.create(kind=kind, recipient="someone@example.com", **about)
+
+    tasks.deliver_due()
+
+    [email] = mailoutbox
+    assert (email.to, email.message()["Auto-Submitted"]) == (
+        ["someone@example.com"],
+        "auto-generated",
+    )

@@ -11,8 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from icalendar import Calendar
 
 from appointments import tasks
-from appointments.models import Notification, StatusChange, Visit
-from appointments.models.frontdesk import CANCEL_LINK_SALT
+from appointments.models import CANCEL_LINK_SALT, Notification, StatusChange, Visit
 from appointments.services.frontdesk import schedule_visit
 from appointments.tasks import queue_visit_reminders, sweep_outbox
 from tests.factories import (
@@ -202,7 +201,7 @@ def test_cancel_link_get_shows_a_page_and_changes_nothing(booked, client, mailou
     body = response.content.decode()
     assert response.status_code == 200
     assert "Cancel your visit?" in body
-    assert '<button type="submit">Cancel my visit</button>' in body
+    assert '<button type="submit" class="button">Cancel my visit</button>' in body
     visit.refresh_from_db()
     visit.appointment_request.refresh_from_db()
     assert (visit.is_cancelled, visit.appointment_request.status) == (
@@ -235,10 +234,15 @@ def test_cancel_link_post_cancels_and_tells_the_front_desk_without_patient_data(
         )
     ) == [("scheduled", None)]
     assert "Your visit is cancelled" in client.get(url).content.decode()
-    [_, notice] = deliver(mailoutbox)
+    [_, patients_copy, notice] = deliver(mailoutbox)
+    # The patient's calendar removes the event; the front desk learns of it.
+    assert (patients_copy.to, patients_copy.subject) == (
+        ["jane@example.com"],
+        f"Your visit is cancelled ({appointment_request.reference})",
+    )
     assert notice.to == ["frontdesk@example.com"]
     assert notice.subject == f"Visit cancelled online ({appointment_request.reference})"
-    assert appointment_request.admin_url in notice.body
+    assert f"https://www.kennis.example{visit.get_admin_url()}" in notice.body
     for patient_data in ["Jane", "Doe", "knee", "jane@example.com", "Numb"]:
         assert patient_data not in notice.subject + notice.body
     # The time is free again.

@@ -15,12 +15,9 @@ from appointments.models import (
     Visit,
 )
 from appointments.outbox.reminders import queue_due_reminders
-from appointments.services.frontdesk import (
-    VisitConflict,
-    WorkflowError,
-    change_status,
-    schedule_visit,
-)
+from appointments.services.frontdesk import change_status, schedule_visit
+from appointments.services.schedule import SchedulingError as WorkflowError
+from appointments.services.schedule import VisitConflict
 from clinic.calendar import one_business_day_before
 from clinic.models import Practice
 from tests.factories import (
@@ -148,7 +145,7 @@ def test_back_to_back_visits_and_other_practitioners_do_not_conflict():
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_booking_the_same_time_at_once_cannot_both_win():
     """Two real connections: the second booking waits on the first and then loses."""
-    practitioner = make_staff_user(first_name="Robin", last_name="Lee")
+    practitioner = make_practitioner(first_name="Robin", last_name="Lee")
     staff = make_staff_user()
     first_request = make_appointment_request()
     second_request = make_appointment_request()
@@ -255,7 +252,7 @@ def test_reminders_are_queued_once_per_visit_even_when_the_job_runs_twice():
         starts_at=now + datetime.timedelta(hours=10),
         created_at=now - datetime.timedelta(days=3),
     )
-    cancelled.cancelled_at = now
+    cancelled.status = "cancelled"
     cancelled.save()
 
     first_run = queue_due_reminders()

@@ -25,6 +25,8 @@ PUBLIC_ROUTES = {
     "visit/": [],
     "privacy/": [],
     "accessibility/": [],
+    "language-assistance/": [],
+    "nondiscrimination/": [],
     "healthz": [],
     "robots.txt": [],
     ".well-known/security.txt": [],

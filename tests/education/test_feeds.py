@@ -22,6 +22,8 @@ def test_sitemap_lists_public_pages_and_live_articles_with_lastmod(client, pract
         "/visit/",
         "/privacy/",
         "/accessibility/",
+        "/language-assistance/",
+        "/nondiscrimination/",
         "/education/",
         "/education/symptoms/",
         "/education/topics/nerve-pain/",
