@@ -7,6 +7,7 @@ never carry patient data: references and admin links only.
 """
 
 from collections.abc import Callable
+from email.message import MIMEPart
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -98,8 +99,8 @@ def _visit_context(notification: Notification) -> dict:
 def _attach_calendar(
     message, visit, notification, *, method="REQUEST", name="visit.ics"
 ):
-    message.attach(
-        name,
+    part = MIMEPart()
+    part.set_content(
         visit_calendar(
             visit,
             practice=Practice.get_current(),
@@ -109,8 +110,14 @@ def _attach_calendar(
             sequence=visit.sequence,
             attendee=notification.recipient,
         ).decode(),
-        "text/calendar",
+        subtype="calendar",
+        # RFC 6047: the method on the part too, so that mail apps show an invitation or a
+        # cancellation rather than only a file.
+        params={"method": method},
+        disposition="attachment",
+        filename=name,
     )
+    message.attach(part)
 
 
 def render_visit_confirmation(notification: Notification) -> EmailMessage:

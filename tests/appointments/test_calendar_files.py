@@ -22,6 +22,7 @@ from tests.factories import (
     make_visit,
 )
 from tests.support.calendar_apps import read_with_icaljs
+from tests.support.mail import calendar_parts
 
 pytestmark = pytest.mark.django_db
 
@@ -270,8 +271,9 @@ def test_the_confirmation_email_invites_its_recipient(practice, settings, mailou
     tasks.deliver_due()
 
     [email] = mailoutbox
-    [(_, content, _)] = email.attachments
-    icaljs = read_with_icaljs(content.encode())
+    [part] = calendar_parts(email)
+    assert part["method"] == "REQUEST"
+    icaljs = read_with_icaljs(part["text"].encode())
     assert (
         icaljs["method"],
         icaljs["uid"],

@@ -1,10 +1,8 @@
 import re
-import time
 from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
-from django_ratelimit.core import _get_window
 from pytest_django.asserts import assertRedirects
 
 from appointments import tasks
@@ -16,6 +14,7 @@ from tests.factories import (
     make_form_stamp,
 )
 from tests.support.forms import form_stamp_in
+from tests.support.ratelimits import start_well_inside_the_rate_limit_window
 
 pytestmark = pytest.mark.django_db
 
@@ -239,16 +238,6 @@ def test_closed_online_requests_show_staff_message_and_phone(client, practice):
         assert 'href="tel:+16177202329"' in body
         assert "<form" not in body
     assert AppointmentRequest.objects.count() == 0
-
-
-def start_well_inside_the_rate_limit_window(*addresses, period=600):
-    """django-ratelimit counts in fixed windows (per address, with a jitter): a window that ends
-    in the middle of a test restarts its count. Wait out any window about to end."""
-    for address in addresses:
-        ends_at = _get_window(address, period)
-        if ends_at - time.time() < 20:
-            while time.time() <= ends_at:
-                time.sleep(0.1)
 
 
 def test_sixth_new_request_within_ten_minutes_gets_429_with_the_phone(

@@ -20,6 +20,7 @@ from tests.factories import (
     make_staff_user,
     make_visit,
 )
+from tests.support.mail import calendar_parts
 
 pytestmark = pytest.mark.django_db
 
@@ -89,8 +90,13 @@ def test_confirmation_gives_the_time_in_words_and_a_correct_ics(
         email.subject == f"Your visit is booked ({visit.appointment_request.reference})"
     )
     assert f"When: {words}, Eastern Time (Boston)" in email.body
-    [(filename, content, mimetype)] = email.attachments
-    assert (filename, mimetype) == ("visit.ics", "text/calendar")
+    [part] = calendar_parts(email)
+    content = part["text"]
+    assert (part["filename"], part["content_type"], part["method"]) == (
+        "visit.ics",
+        "text/calendar",
+        "REQUEST",
+    )
     calendar = Calendar.from_ical(content)
     [event] = calendar.events
     assert [tz.tz_name for tz in calendar.timezones] == ["America/New_York"]
@@ -122,7 +128,7 @@ def test_the_calendar_uid_stays_the_same_for_a_visit(booked, mailoutbox):
     first, second = deliver(mailoutbox)
 
     uids = {
-        str(Calendar.from_ical(email.attachments[0][1]).events[0]["UID"])
+        str(Calendar.from_ical(calendar_parts(email)[0]["text"]).events[0]["UID"])
         for email in (first, second)
     }
     assert uids == {f"{visit.uid}@www.kennis.example"}

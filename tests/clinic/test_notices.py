@@ -350,7 +350,7 @@ LAST_LINE = (
 def test_every_patient_email_ends_with_the_language_assistance_link(
     client, practice, settings, mailoutbox
 ):
-    from appointments.models import Notification
+    from appointments.models import Notification, VisitSeries
 
     settings.SITE_URL = "https://www.kennis.example"
     settings.FRONT_DESK_EMAIL = "frontdesk@example.com"
@@ -362,7 +362,17 @@ def test_every_patient_email_ends_with_the_language_assistance_link(
         reverse("appointments:contact"), contact_message_data(email="sam@example.com")
     )
     visit = make_visit()
-    for kind in ["visit_confirmation", "visit_reminder"]:
+    visit.series = VisitSeries.objects.create(
+        patient=visit.patient, description="Tuesdays"
+    )
+    visit.save()
+    for kind in [
+        "visit_confirmation",
+        "visit_reminder",
+        "visit_series_confirmation",
+        "visit_moved",
+        "visit_cancelled",
+    ]:
         Notification.objects.create(
             kind=kind,
             recipient="robin@example.com",
@@ -383,6 +393,9 @@ def test_every_patient_email_ends_with_the_language_assistance_link(
         ("sam@example.com", "We received your message"): LAST_LINE,
         ("robin@example.com", "Your visit is booked"): LAST_LINE,
         ("robin@example.com", "Reminder of your visit"): LAST_LINE,
+        ("robin@example.com", "Your visits are booked"): LAST_LINE,
+        ("robin@example.com", "Your visit has moved"): LAST_LINE,
+        ("robin@example.com", "Your visit is cancelled"): LAST_LINE,
     }
 
 
