@@ -16,8 +16,11 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never take the site down.
 max_requests = 1000
 max_requests_jitter = 100
-# Trust X-Forwarded-* only from the proxy in front (set to its address).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Trust X-Forwarded-Proto only from the proxy in front: by default the same TRUSTED_PROXIES the
+# site believes (clinic/network.py), so that gunicorn never calls https what Django calls http.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or os.environ.get(
+    "TRUSTED_PROXIES", ""
+)
 # Several servers may run on one machine (tests, compose); the runtime control socket is unused.
 control_socket_disable = True
 

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -107,7 +107,10 @@ class SubmissionFormView(FormView):
         if submission is None:
             # Each form (token) counts once towards the limit, however often it is posted:
             # concurrent retries of one form are one request, not twenty.
-            first_post = cache.add(f"appointments:token:{token}", 1, 3600)
+            # Kept with the counters, where no flood of cached pages can evict it.
+            first_post = caches[settings.RATELIMIT_USE_CACHE].add(
+                f"appointments:token:{token}", 1, 3600
+            )
             if is_rate_limited(
                 self.request,
                 group=self.rate_limit_group,

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from sorl.thumbnail import ImageField
 
+from . import staff_admin  # noqa: F401  (staff accounts: Users, Add staff member)
 from .models import BackupRun, Closure, OpeningHours, Practice, Tagline
 from .widgets import LabelledFileInput
 
@@ -117,8 +118,8 @@ class PracticeAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
-        # There is exactly one practice record.
-        return not Practice.objects.exists()
+        # There is exactly one practice record, added by those the model permissions allow.
+        return super().has_add_permission(request) and not Practice.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

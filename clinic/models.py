@@ -97,10 +97,13 @@ class Practice(models.Model):
         "the visit begins.",
     )
     request_retention_days = models.PositiveIntegerField(
-        "keep closed requests for (days)",
+        "keep requests and messages for (days)",
         null=True,
         blank=True,
-        help_text="Closed requests older than this are deleted by the retention job. Leave empty to keep them.",
+        help_text="The retention job deletes a request or message this many days after it was "
+        "last worked on: after it was closed, or, if nobody closed it, after its last change or "
+        "visit. Patient records left with nothing go with them; patients with visits stay. "
+        "The privacy notice quotes this period. Leave empty to keep everything.",
     )
     copyright_notice = models.TextField(
         blank=True, help_text="Shown in every page's footer."

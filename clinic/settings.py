@@ -44,9 +44,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Forwarded headers from anyone but our own proxies are forged: gone before anything reads
+    # them (the page cache's key holds the scheme).
+    "clinic.network.ForwardedHeadersMiddleware",
     # Cached public pages are answered here, before anything else runs; a hit replays the
     # headers the middleware below gave the page when it was rendered.
     "clinic.pagecache.middleware.PublicPageCacheMiddleware",
+    # What no browser sends (a NUL in the query string, a header) is a 400 before any view runs.
+    "clinic.middleware.MalformedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # WhiteNoise serves static files before sessions or the database are touched.
@@ -88,22 +93,43 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
 # Redis is the shared cache where CACHE_URL is set (compose, CI); otherwise a per-process cache.
-if env.str("CACHE_URL", default=""):
-    CACHES = {
-        "default": env.cache_url(
-            "CACHE_URL", backend="clinic.pagecache.backend.FailOpenRedisCache"
-        )
-    }
-    CACHES["default"].setdefault("OPTIONS", {}).update(
+# Rate-limit counters live in a cache of their own ("ratelimit", RATELIMIT_CACHE_URL, the same
+# Redis by default): production gives them a Redis that never evicts, while the pages' Redis has
+# a memory cap and evicts the least recently used pages (see docker-compose.yml), so a flood of
+# pages can never push a counter out and reset a limit.
+def _redis_cache(variable, default=""):
+    if not env.str(variable, default=default):
+        return None
+    settings = env.cache_url_config(
+        env.str(variable, default=default),
+        backend="clinic.pagecache.backend.FailOpenRedisCache",
+    )
+    settings.setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     )
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return settings
+
+
+_pages_cache = _redis_cache("CACHE_URL")
+CACHES = {
+    "default": _pages_cache
+    or {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": _redis_cache(
+        "RATELIMIT_CACHE_URL", default=env.str("CACHE_URL", default="")
+    )
+    or {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit",
+    },
+}
 # Parallel test workers (pytest-xdist) share one Redis: each gets its own key space.
-CACHES["default"]["KEY_PREFIX"] = env.str(
-    "CACHE_KEY_PREFIX", default="clinic"
-) + env.str("PYTEST_XDIST_WORKER", default="")
+for _cache in CACHES.values():
+    _cache["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic") + env.str(
+        "PYTEST_XDIST_WORKER", default=""
+    )
+RATELIMIT_USE_CACHE = "ratelimit"
 
 TASKS = {
     "default": {
@@ -171,9 +197,13 @@ FRONT_DESK_EMAIL = env.str("FRONT_DESK_EMAIL", default="")
 # Security. SECURE_HTTPS=false only for local development over plain http.
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=True)
 SECURE_SSL_REDIRECT = SECURE_HTTPS
+# Health checks (the container's, a load balancer's) ask over plain http from inside; /healthz
+# says only whether the database answers, so it needs no redirect, and no forged header.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 31_536_000 if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
+# Believed only from TRUSTED_PROXIES (clinic.network.ForwardedHeadersMiddleware drops it otherwise).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -213,23 +243,33 @@ ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
 # The label the authenticator app shows: the practice's name, from its record (so a callable).
 def OTP_TOTP_ISSUER(device):
-    from clinic.admin_site import totp_issuer
+    from clinic.staff_accounts import totp_issuer
 
     return totp_issuer(device)
 
 
-# 5 failed sign-ins for one username from one address lock that pair for 15 minutes (HTTP 429).
+# The admin's device pages never show a key or QR code: only the set-up link enrols a phone.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A staff member's set-up link (clinic/staff_accounts.py) works once, for this many hours. It is
+# the site's only password reset, so Django's reset timeout is the link's.
+PASSWORD_RESET_TIMEOUT = env.int("STAFF_SETUP_LINK_HOURS", default=24) * 3600
+
+# Wrong passwords and wrong codes pause signing in (HTTP 429) for 15 minutes after 5 for one
+# username from one address, 20 for one username from anywhere, or 20 from one address for any
+# usernames (clinic/signin.py: StaffLockoutHandler, LOCKOUT_LIMITS).
 # Attempts live in the database, not the cache: the cache fails open when Redis is down, which
 # would silently lift the lock; the database is shared by every worker and visible to staff in
 # the admin ("Access attempts"), where a superuser can lift a lock early by deleting the row.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "clinic.signin.StaffLockoutHandler"
 AXES_FAILURE_LIMIT = 5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "clinic.admin_site.locked_out"
-# The same client address as the rate limits (TRUSTED_PROXY_COUNT below): behind a proxy, a
-# lockout by REMOTE_ADDR would lock the staff member out from everywhere.
+AXES_LOCKOUT_CALLABLE = "clinic.signin.locked_out"
+# Never written to the log or the attempts' records in clear.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+# The same client address as the rate limits (TRUSTED_PROXIES below, IPv6 by its /64): behind
+# a proxy, a lockout by REMOTE_ADDR would lock the staff member out from everywhere.
 AXES_CLIENT_IP_CALLABLE = "clinic.network.client_ip"
 # Argon2 for new and upgraded hashes; the others only verify older hashes (then upgrade them).
 PASSWORD_HASHERS = [
@@ -293,6 +333,7 @@ FEEDBACK_RATE_LIMIT = env.str("FEEDBACK_RATE_LIMIT", default="20/10m")
 # honeypot and the fill-time check still stop most bots.
 RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
 RATELIMIT_IP_META_KEY = "clinic.network.client_ip"
-# Number of reverse proxies in front of the site that append to X-Forwarded-For. Leave at 0
-# unless there is one: the header is then forgeable and REMOTE_ADDR is the client.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Addresses or networks of the reverse proxies in front of the site (e.g. 10.0.0.5 or
+# 172.16.0.0/12). X-Forwarded-For and X-Forwarded-Proto are believed only from these; leave empty
+# without a proxy: the headers are then forgeable and REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

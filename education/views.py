@@ -240,7 +240,7 @@ def article_list(request):
     )
 
 
-@cache_public_page
+@cache_public_page(query=("page",))
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     paginator = Paginator(
@@ -262,7 +262,7 @@ def symptom_list(request):
 
 # Results are public and the same for everyone; repeated searches come from the cache, while the
 # short timeout keeps one-off queries from piling up in Redis.
-@cache_public_page(timeout=600)
+@cache_public_page(timeout=600, query=("q", "page"))
 def search(request):
     outcome = search_articles(request.GET.get("q", ""))
     page = None

@@ -1,6 +1,7 @@
 """The outbox in the admin: each email's delivery status, and sending again."""
 
 from django.contrib import admin, messages
+from django.db.models import Q
 
 from ..models import Notification
 from ..services.outbox import send_again
@@ -39,12 +40,25 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_select_related = ["appointment_request", "contact_message"]
     actions = ["send_again"]
 
-    @admin.action(description="Send again now")
+    @admin.action(description="Send again now", permissions=["send"])
     def send_again(self, request, queryset):
-        count = send_again(queryset)
+        # Only emails about what this person may change: sending is a change, not a look.
+        count = send_again(queryset.filter(self._sendable(request)))
         self.message_user(
             request, f"{count} notification(s) will be sent again.", messages.SUCCESS
         )
+
+    def has_send_permission(self, request):
+        return self._sendable(request) != Q(pk__in=[])
+
+    @staticmethod
+    def _sendable(request):
+        about = Q(pk__in=[])
+        if request.user.has_perm("appointments.change_appointmentrequest"):
+            about |= Q(appointment_request__isnull=False)
+        if request.user.has_perm("appointments.change_contactmessage"):
+            about |= Q(contact_message__isnull=False)
+        return about
 
     @admin.display(description="Reference")
     def about(self, obj):

@@ -6,14 +6,18 @@ renders afresh. The state also records when the next scheduled article goes live
 never outlive that moment, so a scheduled article appears on time, cache or not.
 
 Views opt in with @cache_public_page, which marks a response as shareable only if it holds no
-per-visitor content (no CSRF token, no CSP nonce, no cookie). PublicPageCacheMiddleware, the
+per-visitor content (no cookie, no CSRF token, no CSP nonce, and rendering read neither the
+session, the user nor their messages). A page's key is its path plus the query parameters its
+view declares (`query=("q", "page")`); the view sees only those, and any other query string is
+served the canonical page, so made-up URLs cannot fill Redis. PublicPageCacheMiddleware, the
 outermost middleware, stores marked pages with their headers and serves them back before any
 other middleware runs. A hit needs no Redis round trip: each process keeps the pages it has
 served and the generation, which Redis's key tracking invalidates the moment staff change it.
 
 The mechanism knows no app; each app plugs in with three names from here:
-- @cache_public_page on a view (or around it in a urls.py path()): nothing else makes a page
-  cacheable, since the middleware finds the marked views' paths in the URLconf at start-up;
+- @cache_public_page on a view (or around it in a urls.py path()), with `query=` naming the
+  parameters it reads: nothing else makes a page cacheable, since the middleware finds the
+  marked views' paths and parameters in the URLconf at start-up;
 - bump_generation() from the app's signal receivers, whenever its public content changes;
 - add_next_change(callable) for content that changes on its own at a known time (education's
   scheduled articles): no cached page outlives the earliest moment these callables give.

@@ -1,17 +1,19 @@
-"""A Redis cache that degrades to "no cache" while Redis is unreachable.
+"""A Redis cache that degrades to "no cache" while Redis is unreachable or out of memory.
 
 Django's RedisCache raises on connection errors; for this site a cache outage must slow pages
-down, never break them. Counters (incr/decr) still raise so that rate limiting decides itself.
+down, never break them. A Redis at its memory cap with no eviction refuses writes ("OOM command
+not allowed"): for the site that is the same outage. Counters (incr/decr) still raise so that
+rate limiting decides itself.
 """
 
 import logging
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import ConnectionError, OutOfMemoryError, TimeoutError
 
 logger = logging.getLogger(__name__)
-REDIS_DOWN = (ConnectionError, TimeoutError)
+REDIS_DOWN = (ConnectionError, TimeoutError, OutOfMemoryError)
 
 
 class FailOpenRedisCache(RedisCache):

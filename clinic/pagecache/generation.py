@@ -57,7 +57,11 @@ def bump_generation():
     """Make every cached page stale; called on any change to what they show."""
 
     def bump():
-        set_tracked(STATE_KEY, _new_state())
+        if not set_tracked(STATE_KEY, _new_state()):
+            # Redis refused the write (out of memory, say): pages stored under the old
+            # generation must not outlive the edit. DEL is allowed even at the memory cap; with
+            # no state, pages are served uncached until a new one can be stored.
+            cache.delete(STATE_KEY)
 
     bump()
     # Again once committed: a page rendered from the old rows between save and commit must not

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import time
 from collections import OrderedDict
+from urllib.parse import urlencode
 
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
@@ -90,22 +91,44 @@ class PublicPageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        # The paths of views marked @cache_public_page, read once from the URLconf: deciding
-        # whether a request may be cached never resolves its URL.
+        # The paths of views marked @cache_public_page and the parameters each reads, read once
+        # from the URLconf: deciding whether and under what key a request may be cached never
+        # resolves its URL.
         self.paths, self.prefixes = public_page_paths()
 
+    def _parameters(self, path):
+        """The query parameters the view at `path` reads, or None if it is not cached."""
+        query = self.paths.get(path)
+        if query is None:
+            for prefix, prefix_query in self.prefixes:
+                if path.startswith(prefix):
+                    return prefix_query
+        return query
+
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD") or not (
-            request.path.startswith(self.prefixes) or request.path in self.paths
-        ):
+        if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
+        parameters = self._parameters(request.path)
+        if parameters is None:
+            return self.get_response(request)
+        # The path and only the parameters the view reads: junk such as ?utm_source=... is the
+        # canonical page, so no client can fill the cache with made-up query strings.
+        query, present = "", frozenset()
+        if parameters:
+            pairs = [
+                (name, value)
+                for name in parameters
+                for value in request.GET.getlist(name)
+            ]
+            query, present = urlencode(pairs), frozenset(name for name, _ in pairs)
         # The Host header as sent: a host outside ALLOWED_HOSTS is refused (400) by the stack
         # below on the miss, so no page is ever stored under one.
-        url = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}{request.get_full_path()}"
+        url = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}{request.path}?{query}"
         digest = hashlib.sha1(f"{_deployment_tag()}:{url}".encode()).hexdigest()
         # Versioned, so that pages stored by an older release are never read: v2 added the
-        # expiry and the security headers; v3 is the move to clinic.pagecache.
-        page_key = f"pagecache:page:v3:{digest}"
+        # expiry and the security headers; v3 is the move to clinic.pagecache; v4 keys by the
+        # declared parameters only.
+        page_key = f"pagecache:page:v4:{digest}"
         state = read_state()
         if not is_fresh(state):
             state = current_state()
@@ -124,7 +147,9 @@ class PublicPageCacheMiddleware:
                 page = None
         not_modified = get_conditional_response(request, etag=etag)
         if page is None:
-            return self._render_and_store(request, state, page_key, etag, not_modified)
+            return self._render_and_store(
+                request, state, page_key, etag, not_modified, parameters, present
+            )
         if not_modified is not None:
             return self._with_page_headers(not_modified, page, etag)
         response = HttpResponse(page["content"], headers=page["headers"])
@@ -132,9 +157,17 @@ class PublicPageCacheMiddleware:
         response["ETag"] = etag
         return response
 
-    def _render_and_store(self, request, state, page_key, etag, not_modified):
+    def _render_and_store(
+        self, request, state, page_key, etag, not_modified, parameters, present
+    ):
         response = self.get_response(request)
         if not getattr(response, "is_public_page", False):
+            return response
+        reads = frozenset(response.public_page_query)
+        if not reads <= frozenset(parameters) or present - reads:
+            # Two views under one prefix read different parameters, and this request's key
+            # holds a value the answering view ignores (or lacks one it reads): serve the page,
+            # but never store it under a key that is not the view's own.
             return response
         # Browsers keep the page but ask each time: a staff edit shows at once, a 304 otherwise.
         patch_cache_control(response, no_cache=True, public=True)

@@ -136,7 +136,9 @@ def set_tracked(key, value, timeout=None):
     messages have gone out: once this returns, every process's very next read sees the value.
     """
     cache.set(key, value, timeout)
-    return cache.get(key) is not None
+    # The cache fails open, so a refused write (Redis down or out of memory) raises nothing:
+    # only reading the value back tells whether it was stored.
+    return cache.get(key) == value
 
 
 def delete_tracked(key):

@@ -258,7 +258,7 @@ def test_sixth_new_request_within_ten_minutes_gets_429_with_the_phone(
 def test_behind_a_proxy_each_patient_has_their_own_limit(
     client, practice, front_desk, settings
 ):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
     start_well_inside_the_rate_limit_window("203.0.113.7", "198.51.100.20")
 
     def post_from(address):

@@ -10,7 +10,6 @@ from tests.factories import (
     make_appointment_request,
     make_front_desk_user,
     make_practitioner,
-    make_staff_user,
     make_totp_device,
     make_visit,
     totp_code,
@@ -118,15 +117,9 @@ def test_lockout_page_is_accessible(page, practice, browser_errors, assert_acces
     assert_accessible(page)
 
 
-def test_enrolment_and_cancel_pages_are_accessible_and_valid(
+def test_cancel_pages_are_accessible_and_valid(
     page, practice, live_server, assert_accessible, assert_valid_html
 ):
-    newcomer = make_staff_user(is_superuser=True)
-    sign_in(page, newcomer)
-    page.wait_for_url(re.compile(r"/two-factor/set-up/$"))
-    assert page.get_by_role("img", name="QR code to scan with your authenticator app")
-    assert_accessible(page)
-
     visit = make_visit(starts_at=timezone.now() + datetime.timedelta(days=3))
     cancel_path = f"/appointments/visits/cancel/{visit.cancel_token}/"
     page.goto(cancel_path)

@@ -1,9 +1,11 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from clinic.models import Practice
+from tests.factories import make_staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +116,15 @@ def test_admin_offers_to_add_the_practice_when_none_exists(admin_client):
     response = admin_client.get(reverse("admin:clinic_practice_changelist"))
     assert response.status_code == 200
     assert reverse("admin:clinic_practice_add") in response.content.decode()
+
+
+def test_only_staff_allowed_to_add_it_may_add_the_practice_record(staff_client):
+    viewer = make_staff_user()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_practice"))
+    client = staff_client(viewer)
+
+    add_page = client.get(reverse("admin:clinic_practice_add"))
+    posted = client.post(reverse("admin:clinic_practice_add"), {"name": "Someone else"})
+
+    assert (add_page.status_code, posted.status_code) == (403, 403)
+    assert Practice.objects.count() == 0

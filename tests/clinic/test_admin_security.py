@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import settings as production_settings
+from clinic.signin import USED_CODE, WRONG_SIGN_IN
 from tests.factories import (
     STAFF_PASSWORD,
     make_staff_user,
@@ -24,6 +25,10 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def wrong_code(device):
+    return f"{(int(totp_code(device)) + 1) % 1_000_000:06d}"
 
 
 def sign_in(client, user, *, password=STAFF_PASSWORD, code="", address="127.0.0.1"):
@@ -46,10 +51,47 @@ def test_password_alone_does_not_open_the_admin(client):
     response = sign_in(client, user)
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {
-        "__all__": ["Enter the 6-digit code shown in your authenticator app."]
-    }
+    assert response.context["form"].errors == {"__all__": [WRONG_SIGN_IN]}
     assert client.get(reverse("admin:index")).url.startswith(reverse("admin:login"))
+
+
+def test_every_kind_of_wrong_sign_in_gets_the_same_answer(client):
+    """A guesser must not learn that the password was right (today: "enter the code")."""
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+    newcomer = make_staff_user(is_superuser=True)  # right password, no app yet
+    answers = [
+        sign_in(Client(), user, password="wrong-password-123").context["form"].errors,
+        sign_in(Client(), user).context["form"].errors,
+        sign_in(Client(), user, code=wrong_code(device)).context["form"].errors,
+        sign_in(Client(), newcomer).context["form"].errors,
+        sign_in(Client(), newcomer, code="123456").context["form"].errors,
+    ]
+    assert answers == [{"__all__": [WRONG_SIGN_IN]}] * 5
+
+
+def test_a_password_alone_never_opens_anything_for_an_account_without_an_app(client):
+    newcomer = make_staff_user(is_superuser=True)
+
+    response = sign_in(client, newcomer)
+
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("admin:index")).url.startswith(reverse("admin:login"))
+    # No secret is made, shown or kept for someone holding only a password.
+    assert TOTPDevice.objects.filter(user=newcomer).count() == 0
+    assert "data:image/svg+xml" not in response.content.decode()
+
+
+def test_the_sign_in_page_never_writes_the_typed_password_back(client):
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+
+    after_wrong_code = sign_in(client, user, code=wrong_code(device))
+    after_no_code = sign_in(client, user)
+
+    for response in (after_wrong_code, after_no_code):
+        assert STAFF_PASSWORD not in response.content.decode()
 
 
 def test_a_session_without_a_verified_device_is_sent_to_sign_in(client):
@@ -75,68 +117,78 @@ def test_password_and_current_code_open_the_admin(client):
     assert "Front desk" in index.content.decode()
 
 
-def test_a_wrong_code_is_refused_with_a_clear_message(client):
+def test_a_wrong_code_is_refused(client):
     user = make_staff_user(is_superuser=True)
     device = make_totp_device(user)
-    wrong = f"{(int(totp_code(device)) + 1) % 1_000_000:06d}"
 
-    response = sign_in(client, user, code=wrong)
+    response = sign_in(client, user, code=wrong_code(device))
 
-    assert response.context["form"].errors == {
-        "__all__": [
-            "That code did not match. Type the 6 digits your authenticator app shows now (a code changes every 30 seconds)."
-        ]
-    }
+    assert response.context["form"].errors == {"__all__": [WRONG_SIGN_IN]}
     assert client.get(reverse("admin:index")).status_code == 302
 
 
-def test_new_staff_member_sets_up_the_app_at_first_sign_in(client):
+def test_a_code_used_once_is_refused_again_with_a_plain_reason(client):
     user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+    code = totp_code(device)
+    assert sign_in(Client(), user, code=code).status_code == 302
 
-    response = sign_in(client, user)
-    assert response.url == reverse("admin:two_factor_enrolment")
-    # Signed in with the password only: the admin itself stays closed.
-    assert client.get(reverse("admin:index")).status_code == 302
+    again = sign_in(client, user, code=code)
 
-    page = client.get(reverse("admin:two_factor_enrolment"))
-    body = page.content.decode()
-    assert 'src="data:image/svg+xml;base64,' in body
-    device = TOTPDevice.objects.get(user=user)
-    assert device.confirmed is False
+    assert again.context["form"].errors == {"__all__": [USED_CODE]}
+    # Not counted as a guess: the person holds the real code.
+    assert AccessAttempt.objects.count() == 0
 
-    wrong = client.post(reverse("admin:two_factor_enrolment"), {"otp_token": "000000"})
-    assert wrong.context["form"].errors == {
-        "otp_token": [
-            "That code did not match. Check that you scanned the code on this page, then type the 6 digits your app shows now."
-        ]
-    }
 
-    # django-otp pauses a device for a second after a wrong code: let that second pass.
-    TOTPDevice.objects.filter(pk=device.pk).update(
-        throttling_failure_timestamp=timezone.now() - datetime.timedelta(seconds=2)
+def test_wrong_codes_count_towards_the_lockout_like_wrong_passwords(client, practice):
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+    statuses = []
+    for _ in range(5):
+        statuses.append(sign_in(client, user, code=wrong_code(device)).status_code)
+        # django-otp pauses a device after each wrong code; skip the pause, not the count.
+        TOTPDevice.objects.filter(pk=device.pk).update(
+            throttling_failure_timestamp=timezone.now() - datetime.timedelta(hours=1)
+        )
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert sign_in(client, user, code=totp_code(device)).status_code == 429
+
+
+def test_the_pause_after_wrong_codes_is_capped_at_minutes_not_days(client):
+    user = make_staff_user(is_superuser=True)
+    # Thirty wrong codes by a guesser holding the password: django-otp alone would now wait
+    # 2^29 seconds (17 years) before trying any code again.
+    device = make_totp_device(
+        user,
+        throttling_failure_count=30,
+        throttling_failure_timestamp=timezone.now() - datetime.timedelta(minutes=9),
     )
-    done = client.post(
-        reverse("admin:two_factor_enrolment"), {"otp_token": totp_code(device)}
-    )
 
-    assert done.url == reverse("admin:index")
-    assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed")) == [
-        (True,)
-    ]
-    assert client.get(reverse("admin:index")).status_code == 200
+    response = sign_in(client, user, code=totp_code(device))
+
+    assert (response.status_code, response.url) == (302, reverse("admin:index"))
 
 
-def test_enrolment_page_cannot_bypass_an_existing_device(client):
+def test_a_posted_device_that_is_not_confirmed_is_refused(client):
     user = make_staff_user(is_superuser=True)
     make_totp_device(user)
-    client.force_login(user)
+    # A device someone set up but never confirmed (its key seen on a screen, say).
+    pending = make_totp_device(user, confirmed=False)
 
-    response = client.get(reverse("admin:two_factor_enrolment"))
+    response = client.post(
+        reverse("admin:login"),
+        {
+            "username": user.username,
+            "password": STAFF_PASSWORD,
+            "otp_device": pending.persistent_id,
+            "otp_token": totp_code(pending),
+            "next": reverse("admin:index"),
+        },
+    )
 
-    assert response.status_code == 403
-    assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed")) == [
-        (True,)
-    ]
+    assert response.status_code == 200
+    assert client.get(reverse("admin:index")).status_code == 302
 
 
 def test_five_failures_lock_that_user_and_address_with_429(client, practice):
@@ -163,10 +215,75 @@ def test_five_failures_lock_that_user_and_address_with_429(client, practice):
     assert (other_address.status_code, other_user.status_code) == (302, 302)
 
 
+def test_twenty_failures_for_one_account_from_many_addresses_pause_that_account(
+    practice,
+):
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+    colleague = make_staff_user(is_superuser=True)
+    colleague_device = make_totp_device(colleague)
+
+    guesses = [
+        sign_in(Client(), user, password="wrong-password-123", address=f"203.0.113.{n}")
+        for n in range(1, 21)
+    ]
+    from_a_new_address = sign_in(
+        Client(), user, code=totp_code(device), address="198.51.100.20"
+    )
+    colleague_signs_in = sign_in(
+        Client(), colleague, code=totp_code(colleague_device), address="203.0.113.1"
+    )
+
+    assert [guess.status_code for guess in guesses] == [200] * 19 + [429]
+    assert from_a_new_address.status_code == 429
+    assert colleague_signs_in.status_code == 302
+
+
+def test_twenty_failures_from_one_address_for_many_accounts_pause_that_address(
+    practice,
+):
+    accounts = [make_staff_user() for _ in range(21)]
+    guesses = [
+        sign_in(Client(), account, password="wrong-password-123", address="203.0.113.7")
+        for account in accounts[:20]
+    ]
+    owner = accounts[20]
+    device = make_totp_device(owner)
+    from_that_address = sign_in(
+        Client(), owner, code=totp_code(device), address="203.0.113.7"
+    )
+    from_elsewhere = sign_in(
+        Client(), owner, code=totp_code(device), address="198.51.100.20"
+    )
+
+    assert [guess.status_code for guess in guesses] == [200] * 19 + [429]
+    assert (from_that_address.status_code, from_elsewhere.status_code) == (429, 302)
+
+
+def test_an_ipv6_guesser_counts_as_one_address_across_their_64_bit_network(practice):
+    user = make_staff_user(is_superuser=True)
+    device = make_totp_device(user)
+    guesses = [
+        sign_in(
+            Client(), user, password="wrong-password-123", address=f"2001:db8:1:2::{n}"
+        )
+        for n in range(1, 6)
+    ]
+    same_network = sign_in(
+        Client(), user, code=totp_code(device), address="2001:db8:1:2:ffff::1"
+    )
+    other_network = sign_in(
+        Client(), user, code=totp_code(device), address="2001:db8:9:9::1"
+    )
+
+    assert [guess.status_code for guess in guesses] == [200] * 4 + [429]
+    assert (same_network.status_code, other_network.status_code) == (429, 302)
+
+
 def test_behind_a_proxy_the_lock_holds_the_guessers_address_not_the_staff_members(
     settings, practice
 ):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
     user = make_staff_user(is_superuser=True)
     device = make_totp_device(user)
 

@@ -87,9 +87,9 @@ def test_container_healthcheck_passes_behind_https_redirect_and_public_host_name
         SECURE_HTTPS="true",
         ALLOWED_HOSTS="www.example.com,example.com",
     ) as server:
-        assert fetch_without_redirects(server + "/healthz") == (
+        assert fetch_without_redirects(server + "/visit/") == (
             301,
-            "https://www.example.com/healthz",
+            "https://www.example.com/visit/",
         )
         assert run_healthcheck(server, "www.example.com,example.com") == 0
 

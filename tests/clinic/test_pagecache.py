@@ -159,6 +159,97 @@ def test_a_view_marked_cache_public_page_is_shared_wherever_its_route_is(
     assert second.content != first.content
 
 
+# --- Keys: the path and the parameters the view reads, nothing else --------------------------
+
+
+def stored_pages():
+    return sorted(redis().scan_iter(match=cache.make_key("pagecache:page:*")))
+
+
+def test_junk_query_strings_are_served_the_canonical_page_and_never_stored(
+    client, practice
+):
+    article = make_article(title="Burning feet")
+    url = article.get_absolute_url()
+    canonical = client.get(url)
+    stored = stored_pages()
+    junk = [
+        client.get(f"{url}?utm_source=mail{n}&fbclid={n}&q=x{n}") for n in range(40)
+    ]
+    assert [response["X-Cache"] for response in junk] == ["hit"] * 40
+    assert {response.content for response in junk} == {canonical.content}
+    # Forty made-up query strings, and Redis holds the one page it held before.
+    assert (len(stored), stored_pages()) == (1, stored)
+
+
+def test_each_value_of_a_parameter_the_view_reads_is_its_own_page(client, settings):
+    settings.ROOT_URLCONF = "tests.clinic.pagecache_urls"
+    first = client.get("/listing/?page=2&sort=name")
+    same = client.get("/listing/?sort=name&utm_source=x&page=2")
+    other = client.get("/listing/?page=3&sort=name")
+    assert (first["X-Cache"], same["X-Cache"], other["X-Cache"]) == (
+        "miss",
+        "hit",
+        "miss",
+    )
+    assert same.content == first.content
+    assert "[('page', ['3']), ('sort', ['name'])]" in other.content.decode()
+
+
+def test_a_view_sees_only_the_parameters_it_declared(client, settings):
+    # What the view cannot see cannot change its page: a parameter it reads but forgot to
+    # declare shows up as missing at once, not as somebody else's cached page.
+    settings.ROOT_URLCONF = "tests.clinic.pagecache_urls"
+    body = client.get("/listing/?page=2&secret=1&sort=a").content.decode()
+    assert "[('page', ['2']), ('sort', ['a'])]" in body
+    body = client.get("/language-help/?page=2").content.decode()
+    assert "Rendered at" in body
+
+
+def test_under_one_prefix_each_view_is_stored_only_under_its_own_parameters(
+    client, settings
+):
+    settings.ROOT_URLCONF = "tests.clinic.pagecache_urls"
+    # /shelf/<slug>/ reads nothing, /shelf/<slug>/pages/ reads ?page=.
+    item = [client.get("/shelf/socks/") for _ in range(2)]
+    junk = [client.get(f"/shelf/socks/?page={n}") for n in range(3)]
+    pages = [client.get("/shelf/socks/pages/?page=2") for _ in range(2)]
+    assert [response["X-Cache"] for response in item] == ["miss", "hit"]
+    # The item's page carries ?page=, which its view ignores: served, never stored.
+    assert all("X-Cache" not in response for response in junk[1:])
+    assert [response["X-Cache"] for response in pages] == ["miss", "hit"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/own/cookie/", "/own/session/", "/own/user/", "/own/csrf/", "/own/nonce/"]
+)
+def test_a_page_that_is_the_visitors_own_is_never_stored(client, settings, url):
+    settings.ROOT_URLCONF = "tests.clinic.pagecache_urls"
+    responses = [client.get(url) for _ in range(2)]
+    assert [response.status_code for response in responses] == [200, 200]
+    assert ["X-Cache" in response for response in responses] == [False, False]
+    assert stored_pages() == []
+
+
+def test_a_page_showing_the_visitors_messages_is_never_stored(client, settings):
+    settings.ROOT_URLCONF = "tests.clinic.pagecache_urls"
+    # A message waiting for this visitor (as after an admin action), shown by the page.
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest, HttpResponse
+
+    request = HttpRequest()
+    storage = CookieStorage(request)
+    storage.add(20, "Saved.")
+    response = HttpResponse()
+    storage.update(response)
+    client.cookies.update(response.cookies)
+
+    shown = client.get("/own/messages/")
+    assert "Saved." in shown.content.decode()
+    assert "X-Cache" not in shown
+    assert stored_pages() == []
+
+
 # --- Expiry: no page outlives its day or its view's timeout -----------------------------------
 
 

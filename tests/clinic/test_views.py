@@ -127,7 +127,10 @@ def test_privacy_notice_states_the_retention_period_staff_set(client, practice):
     practice.request_retention_days = 90
     practice.save()
     text = text_of(client.get(reverse("privacy")))
-    assert "we keep it for 90 days, then delete it automatically" in text
+    assert (
+        "We keep your request or message for 90 days after we last worked on it, then "
+        "delete it automatically" in text
+    )
 
 
 def test_privacy_notice_without_retention_period_says_kept_as_needed_and_deletable(

@@ -118,3 +118,27 @@ def test_cache_miss_renders_the_article_in_five_queries_whatever_its_size(
     with CaptureQueriesContext(connection) as large_queries:
         get(client, large)
     assert len(large_queries) == len(small_queries) <= 5
+
+
+def test_search_and_topic_pages_are_keyed_by_the_query_and_page_they_read(
+    client, practice
+):
+    topic = make_topic(name="Nerve pain", slug="nerve-pain")
+    make_article(title="Burning feet", topics=[topic])
+    make_article(title="Numb toes", topics=[topic])
+    burning = client.get("/education/search/?q=burning")
+    numb = client.get("/education/search/?q=numb")
+    burning_again = client.get("/education/search/?utm_source=mail&q=burning")
+    assert (burning["X-Cache"], numb["X-Cache"], burning_again["X-Cache"]) == (
+        "miss",
+        "miss",
+        "hit",
+    )
+    assert "Burning feet" in burning.content.decode()
+    assert "Numb toes" in numb.content.decode()
+    assert "Numb toes" not in burning.content.decode()
+    first, second = (
+        client.get("/education/topics/nerve-pain/?page=1"),
+        client.get("/education/topics/nerve-pain/?page=1&ref=x"),
+    )
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")

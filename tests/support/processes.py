@@ -1,4 +1,4 @@
-"""Real processes for the tests and the bench: gunicorn, the task worker, an SMTP sink.
+"""Real processes for the tests and the bench: gunicorn, the task worker, an SMTP sink, Redis.
 
 Each runs as a child process with its output appended to a log file, and stops on `stop()` or
 at the end of a `with` block. gunicorn always runs with the project's gunicorn.conf.py, as the
@@ -271,6 +271,52 @@ class SmtpSink(Process):
 
     def clear(self):
         mailbox.Maildir(self.maildir).clear()
+
+
+class RedisServer(Process):
+    """A private redis-server on a free loopback port, with `options` (e.g. a memory cap).
+
+    No persistence; `cache_settings()` is a CACHES entry for the site's fail-open backend on it.
+    """
+
+    def __init__(self, directory, *, options=(), port=None, **kwargs):
+        super().__init__(**kwargs)
+        self.directory = Path(directory)
+        self.port = port or free_port()
+        self.options = list(options)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self):
+        return [
+            "redis-server",
+            *self.options,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(self.directory),
+        ]
+
+    def launch(self):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        super().launch()
+
+    def wait_until_ready(self):
+        self._wait_until(
+            lambda: port_is_open(self.port), timeout=15, what="redis-server"
+        )
+
+    def cache_settings(self, **overrides) -> dict:
+        return {
+            "BACKEND": "clinic.pagecache.backend.FailOpenRedisCache",
+            "LOCATION": self.url,
+            "KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            **overrides,
+        }
 
 
 def process_env(**overrides) -> dict:

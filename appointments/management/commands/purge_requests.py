@@ -1,25 +1,29 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 
-from appointments.models import (
-    AppointmentRequest,
-    ContactMessage,
-    MessageStatus,
-    Notification,
-)
+from appointments.services.retention import purge_expired
 from clinic.models import Practice
+
+
+def _listing(counts):
+    return ", ".join(
+        f"{count} {name}" for name, count in sorted(counts.items()) if count
+    )
 
 
 class Command(BaseCommand):
     help = (
-        "Delete closed appointment requests (completed, declined, cancelled, no-show, spam) "
-        "and closed contact messages whose status last changed more than DAYS ago, with "
-        "their visits, status history and notification records. Without --older-than, "
-        "uses the practice's “keep closed requests for (days)”; when that is empty too, "
-        "nothing is deleted."
+        "Delete appointment requests and contact messages nothing has happened to for more "
+        "than DAYS days, as the privacy notice promises: closed requests counted from their "
+        "last status change, requests left open (new, contacted, scheduled) from their last "
+        "edit, status change or visit, messages from their last change. Their notifications, "
+        "visits, status history, the patient records left with nothing, and the admin log "
+        "entries and task results naming them go too; so do expired sessions, sign-in "
+        "records and finished task results older than DAYS. Without --older-than, uses the "
+        "practice's “keep requests and messages for (days)”; when that is empty too, nothing "
+        "is deleted. Run it daily."
     )
 
     def add_arguments(self, parser):
@@ -36,39 +40,22 @@ class Command(BaseCommand):
             days = practice.request_retention_days if practice else None
             if days is None:
                 self.stdout.write(
-                    "No retention period: pass --older-than DAYS or set “keep closed "
-                    "requests for (days)” in the practice information. Nothing deleted."
+                    "No retention period: pass --older-than DAYS or set “keep requests and "
+                    "messages for (days)” in the practice information. Nothing deleted."
                 )
                 return
         if days < 1:
             raise CommandError("--older-than must be at least 1 day.")
         cutoff = timezone.now() - datetime.timedelta(days=days)
-        requests = AppointmentRequest.objects.closed().filter(
-            status_changed_at__lt=cutoff
+        report = purge_expired(cutoff=cutoff, dry_run=dry_run)
+        summary = (
+            f"last worked on before {timezone.localtime(cutoff):%Y-%m-%d %H:%M}: "
+            f"{_listing(report.deleted) or 'nothing'}"
         )
-        messages = ContactMessage.objects.filter(
-            status__in=[
-                MessageStatus.ANSWERED,
-                MessageStatus.CLOSED,
-                MessageStatus.SPAM,
-            ],
-            updated_at__lt=cutoff,
-        )
-        with transaction.atomic():
-            counts = (
-                requests.count(),
-                messages.count(),
-                Notification.objects.filter(appointment_request__in=requests).count()
-                + Notification.objects.filter(contact_message__in=messages).count(),
-            )
-            summary = (
-                f"{counts[0]} closed request(s), {counts[1]} closed message(s) and "
-                f"{counts[2]} notification record(s) closed before "
-                f"{timezone.localtime(cutoff):%Y-%m-%d %H:%M}"
-            )
-            if dry_run:
-                self.stdout.write(f"Dry run: would delete {summary}.")
-                return
-            requests.delete()
-            messages.delete()
-        self.stdout.write(self.style.SUCCESS(f"Deleted {summary}."))
+        traces = _listing(report.forgotten)
+        if traces:
+            summary += f"; and {traces}"
+        if dry_run:
+            self.stdout.write(f"Dry run: would delete what was {summary}.")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Deleted what was {summary}."))

@@ -6,13 +6,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.admin_site import ENROLMENT_DEVICE_NAME, grouped_secret
+from clinic.staff_accounts import (
+    ENROLMENT_DEVICE_NAME,
+    announce_enrolment,
+    grouped_secret,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Give a staff user an authenticator-app device for two-factor sign-in and print its QR "
-        "code. Meant for the first superuser; other staff set theirs up at their first sign-in."
+        "code. Meant for the first superuser, on the server; everyone else gets a set-up link "
+        "from an owner (Users, Add staff member)."
     )
 
     def add_arguments(self, parser):
@@ -39,13 +44,14 @@ class Command(BaseCommand):
         device = TOTPDevice.objects.create(
             user=user, name=ENROLMENT_DEVICE_NAME, confirmed=True
         )
+        announce_enrolment(user=user)
         code = qrcode.QRCode(border=2)
         code.add_data(device.config_url)
         text = io.StringIO()
         code.print_ascii(out=text, invert=True)
         self.stdout.write(text.getvalue())
         self.stdout.write(
-            f"Scan this with an authenticator app, or enter the key {grouped_secret(device)}"
+            f"Scan this with an authenticator app, or enter the key {grouped_secret(device.key)}"
         )
         self.stdout.write(f"otpauth URI: {device.config_url}")
         self.stdout.write(
