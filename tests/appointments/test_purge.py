@@ -284,3 +284,29 @@ def test_nothing_is_deleted_when_no_retention_period_is_set(practice):
 def test_older_than_must_be_positive():
     with pytest.raises(CommandError, match="at least 1 day"):
         purge("--older-than", "0")
+
+
+def test_the_daily_job_erases_readers_notes_after_ninety_days_even_without_a_period(
+    practice,
+):
+    from education.models import ArticleFeedback
+    from tests.factories import make_article
+
+    article = make_article()
+    old = ArticleFeedback.objects.create(
+        article=article, is_useful=False, comment="My name is Jane, call 555-0123"
+    )
+    ArticleFeedback.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=91)
+    )
+    recent = ArticleFeedback.objects.create(
+        article=article, is_useful=True, comment="Clear, thank you"
+    )
+    out = io.StringIO()
+
+    call_command("purge_requests", stdout=out)  # no retention period set
+
+    assert list(
+        ArticleFeedback.objects.order_by("pk").values_list("pk", "is_useful", "comment")
+    ) == [(old.pk, False, ""), (recent.pk, True, "Clear, thank you")]
+    assert "Erased 1 reader note(s) older than 90 days" in out.getvalue()

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from appointments.services.retention import purge_expired
 from clinic.models import Practice
+from education.services import FEEDBACK_COMMENT_KEEP_DAYS, purge_feedback_comments
 
 
 def _listing(counts):
@@ -35,6 +36,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, days, dry_run, **options):
+        # Readers' notes on articles have their own period, whatever the practice sets: the
+        # privacy notice says they are erased after it.
+        notes = purge_feedback_comments(dry_run=dry_run)
+        if notes:
+            self.stdout.write(
+                f"{'Would erase' if dry_run else 'Erased'} {notes} reader note(s) older than "
+                f"{FEEDBACK_COMMENT_KEEP_DAYS} days (the yes/no answers are kept)."
+            )
         if days is None:
             practice = Practice.get_current()
             days = practice.request_retention_days if practice else None
