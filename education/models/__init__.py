@@ -1,5 +1,6 @@
-"""Patient education's models: articles (with topics, former addresses and “See also” links),
-their references, and the symptoms that lead to them. Import them from here."""
+"""Patient education's models: articles and topics, the links between articles (former
+addresses, “See also”, links in the text), references, symptoms, search synonyms, readers'
+feedback and draft revisions. Import them from here."""
 
 from .articles import (
     ARTICLE_LINK_RE,
@@ -10,15 +11,13 @@ from .articles import (
     SEARCH_CONFIG,
     WORDS_PER_MINUTE,
     Article,
-    ArticleLink,
     ArticleQuerySet,
-    ArticleSlug,
-    RelatedArticle,
     Topic,
     linked_slugs,
     unwritten_link_targets,
 )
 from .feedback import COMMENT_MAX_LENGTH, ArticleFeedback, ArticleFeedbackQuerySet
+from .links import ArticleLink, ArticleSlug, RelatedArticle
 from .references import Reference, doi_validator
 from .revisions import REVISION_FIELDS, ArticleRevision
 from .symptoms import Symptom

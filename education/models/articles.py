@@ -1,4 +1,4 @@
-"""Articles and what hangs on them: topics, former addresses, “See also” links."""
+"""Articles and their topics; the links between articles are in links.py."""
 
 import math
 import re
@@ -16,6 +16,8 @@ from django.utils.text import slugify
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 from sorl.thumbnail import ImageField
+
+from .links import ArticleLink, ArticleSlug
 
 SEARCH_CONFIG = "english"
 PLAIN_LANGUAGE_TARGET_GRADE = 8
@@ -424,77 +426,6 @@ class Article(models.Model):
         if len(text.split()) < 30:
             return None
         return round(textstat.coleman_liau_index(text), 1)
-
-
-class ArticleSlug(models.Model):
-    """An address an article had before staff changed its slug; it redirects permanently."""
-
-    slug = models.SlugField(max_length=200, unique=True)
-    article = models.ForeignKey(
-        Article, on_delete=models.CASCADE, related_name="old_slugs"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["slug"]
-        verbose_name = "former address"
-        verbose_name_plural = "former addresses"
-
-    def __str__(self):
-        return f"/education/{self.slug}/"
-
-
-class RelatedArticle(models.Model):
-    from_article = models.ForeignKey(
-        Article, on_delete=models.CASCADE, related_name="related_links"
-    )
-    to_article = models.ForeignKey(
-        Article, on_delete=models.CASCADE, related_name="+", verbose_name="article"
-    )
-    order = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["order", "pk"]
-        verbose_name = "related article (“See also”)"
-        verbose_name_plural = "related articles (“See also”, shown when published)"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["from_article", "to_article"], name="related_article_once"
-            ),
-            models.CheckConstraint(
-                condition=~Q(from_article=models.F("to_article")),
-                name="related_article_not_itself",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.from_article} → {self.to_article}"
-
-
-class ArticleLink(models.Model):
-    """A link in one article's text to an article address, /education/<slug>/.
-
-    Kept up to date on every save, so the admin can list the unwritten articles that live
-    ones already point patients to.
-    """
-
-    from_article = models.ForeignKey(
-        Article, on_delete=models.CASCADE, related_name="outgoing_links"
-    )
-    slug = models.SlugField(max_length=200)
-
-    class Meta:
-        ordering = ["from_article", "slug"]
-        verbose_name = "link between articles"
-        verbose_name_plural = "links between articles"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["from_article", "slug"], name="article_link_once"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.from_article} → /education/{self.slug}/"
 
 
 def unwritten_link_targets(limit=None):

@@ -1,5 +1,7 @@
+"""Articles in the admin: the list and its filters, the editor, preview, publishing, drafts
+of live articles, history with word diffs and a revert that says what it changes."""
+
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -10,147 +12,34 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.csp import CSP
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.views.decorators.csp import csp_override
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.template_utils import HistoricalRecordContextHelper
 from sorl.thumbnail import ImageField
 
 from clinic.widgets import LabelledFileInput
 
-from .diffs import field_changes, word_diff
-from .models import (
+from ..diffs import field_changes
+from ..models import (
     PLAIN_LANGUAGE_TARGET_GRADE,
-    REVISION_FIELDS,
     Article,
-    ArticleFeedback,
-    ArticleRevision,
     Reference,
     RelatedArticle,
-    SearchSynonym,
-    Symptom,
-    Topic,
     unwritten_link_targets,
 )
-from .services import RevisionNotReady, publish_revision, start_revision
-
-# The prose editor styles its toolbar and content with inline styles (elements and attributes);
-# allow those on the article editor only. A nonce would switch 'unsafe-inline' off, so styles go
-# without one there; scripts keep the nonce (the editor's import map carries it).
-EDITOR_CSP = settings.SECURE_CSP | {"style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
-
-
-# What a revert keeps from the current article unless staff ask to restore it too.
-KEPT_ON_REVERT = {
-    "review": [
-        "reviewer_name",
-        "reviewer_credentials",
-        "last_reviewed_on",
-        "next_review_due",
-    ],
-    "publication": ["status", "publish_at", "slug"],
-}
-KEPT_LABELS = {
-    "review": "the review details (reviewer, last reviewed, next review due)",
-    "publication": "the publication settings (status, publish date, web address)",
-}
-REVERT_COMPARED_FIELDS = [
-    "title",
-    "slug",
-    "summary",
-    "body",
-    "status",
-    "publish_at",
-    "reviewer_name",
-    "reviewer_credentials",
-    "last_reviewed_on",
-    "next_review_due",
-    "staff_notes",
-]
-# Fields whose history shows the changed words rather than "old → new" shortened.
-TEXT_FIELDS = {"title", "summary", "body", "staff_notes", "reviewer_name"}
-
-
-def version_label(record, *, short=False):
-    """“version 3, saved March 3, 2026 at 10:14 AM by jane”: how staff tell versions apart."""
-    number = getattr(record, "version_number", None) or (
-        record.__class__.objects.filter(
-            id=record.id, history_date__lte=record.history_date
-        )
-        .exclude(history_date=record.history_date, history_id__gt=record.history_id)
-        .count()
-    )
-    when = timezone.localtime(record.history_date)
-    if short:
-        return f"version {number} of {when:%Y-%m-%d %H:%M}"
-    who = f" by {record.history_user.get_username()}" if record.history_user else ""
-    return f"version {number}, saved {when:%B} {when.day}, {when:%Y} at {when:%-I:%M %p}{who}"
-
-
-def _toggled(request, name):
-    query = request.GET.copy()
-    if query.get(name) == "1":
-        query.pop(name)
-    else:
-        query[name] = "1"
-    return f"?{query.urlencode()}" if query else "?"
-
-
-def _unsaved_preview_url(article):
-    url = reverse("education:unsaved_preview")
-    return f"{url}?article={article.pk}" if article and article.pk else url
-
-
-class WordDiffContextHelper(HistoricalRecordContextHelper):
-    """History entries show the words that changed in the text, not truncated raw HTML."""
-
-    def context_for_delta_changes(self, delta):
-        changes = []
-        for change in delta.changes:
-            if change.field in TEXT_FIELDS:
-                label = self.model._meta.get_field(change.field).verbose_name
-                changes.append(
-                    {
-                        "field": label[:1].upper() + label[1:],
-                        "diff": word_diff(change.old, change.new),
-                    }
-                )
-            else:
-                changes.extend(super().context_for_delta_changes(_only(delta, change)))
-        return changes
-
-
-def _only(delta, change):
-    return type(delta)(
-        changes=[change],
-        changed_fields=[change.field],
-        old_record=delta.old_record,
-        new_record=delta.new_record,
-    )
-
-
-class EditorsOnlyMixin:
-    """Whoever may edit articles manages these too (no separate permissions to hand out)."""
-
-    def _is_editor(self, request):
-        return request.user.has_perm("education.change_article")
-
-    def has_module_permission(self, request):
-        return self._is_editor(request)
-
-    def has_add_permission(self, request):
-        return self._is_editor(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._is_editor(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._is_editor(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._is_editor(request)
+from ..services import start_revision
+from .editing import (
+    EDITOR_CSP,
+    EDITOR_MEDIA,
+    KEPT_LABELS,
+    KEPT_ON_REVERT,
+    REVERT_COMPARED_FIELDS,
+    WordDiffContextHelper,
+    toggled_query,
+    unsaved_preview_url,
+    version_label,
+)
 
 
 class ReviewStateFilter(admin.SimpleListFilter):
@@ -208,9 +97,6 @@ class RelatedArticleInline(admin.TabularInline):
     extra = 0
     fields = ["order", "to_article"]
     autocomplete_fields = ["to_article"]
-
-
-EDITOR_MEDIA = forms.Media(js=["education/editor-label.js"])
 
 
 @admin.register(Article)
@@ -281,7 +167,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
             "draft_revision": getattr(article, "draft_revision", None)
             if article
             else None,
-            "preview_url": _unsaved_preview_url(article),
+            "preview_url": unsaved_preview_url(article),
             **(extra_context or {}),
         }
         return super().changeform_view(request, object_id, form_url, extra_context)
@@ -384,7 +270,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
                         getattr(article, field) != getattr(version_instance, field)
                         for field in fields
                     ),
-                    "toggle_url": _toggled(request, f"restore_{group}"),
+                    "toggle_url": toggled_query(request, f"restore_{group}"),
                 }
                 for group, fields in KEPT_ON_REVERT.items()
             ],
@@ -517,190 +403,4 @@ class ArticleAdmin(SimpleHistoryAdmin):
             titles.append(article.title)
         self.message_user(
             request, f"Back to draft (hidden from patients): {', '.join(titles)}."
-        )
-
-
-@admin.register(Topic)
-class TopicAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
-
-
-@admin.register(Symptom)
-class SymptomAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "order", "search_terms"]
-    list_editable = ["order"]
-    search_fields = ["name", "search_terms"]
-    prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["articles"]
-
-
-@admin.register(SearchSynonym)
-class SearchSynonymAdmin(EditorsOnlyMixin, admin.ModelAdmin):
-    list_display = ["phrase", "also_search_for", "updated_at"]
-    search_fields = ["phrase", "also_search_for"]
-    fields = ["phrase", "also_search_for"]
-
-
-class HasCommentFilter(admin.SimpleListFilter):
-    title = "note"
-    parameter_name = "note"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "With a note"), ("no", "Without a note")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.exclude(comment="")
-        if self.value() == "no":
-            return queryset.filter(comment="")
-        return queryset
-
-
-@admin.register(ArticleFeedback)
-class ArticleFeedbackAdmin(EditorsOnlyMixin, admin.ModelAdmin):
-    """What readers answered; read-only, since it is theirs."""
-
-    list_display = ["article", "is_useful", "comment", "created_at"]
-    list_filter = ["is_useful", HasCommentFilter, "article"]
-    date_hierarchy = "created_at"
-    search_fields = ["comment", "article__title"]
-    list_select_related = ["article"]
-    fields = ["article", "is_useful", "comment", "created_at", "commented_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class RevisionForm(forms.ModelForm):
-    publishing = False
-
-    class Meta:
-        model = ArticleRevision
-        fields = REVISION_FIELDS
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if self.publishing and self.instance.article.status == Article.Status.PUBLISHED:
-            # The one "ready to publish" rule, asked of the article as the draft makes it.
-            article = self.instance.applied()
-            for name in REVISION_FIELDS:
-                if name in cleaned_data:
-                    setattr(article, name, cleaned_data[name])
-            for field, error in article.publication_problems().items():
-                self.add_error(field, error)
-        return cleaned_data
-
-
-@admin.register(ArticleRevision)
-class ArticleRevisionAdmin(EditorsOnlyMixin, admin.ModelAdmin):
-    """Changes to a published article, kept apart from the live page until published."""
-
-    form = RevisionForm
-    list_display = ["article", "created_by", "updated_at"]
-    list_select_related = ["article", "created_by"]
-    readonly_fields = ["live_article", "changes_from_live"]
-    fieldsets = [
-        (None, {"fields": ["live_article", "title", "summary", "body"]}),
-        (
-            "Medical review",
-            {
-                "fields": [
-                    ("reviewer_name", "reviewer_credentials"),
-                    ("last_reviewed_on", "next_review_due"),
-                ]
-            },
-        ),
-        ("Compared with the live page", {"fields": ["changes_from_live"]}),
-    ]
-
-    def has_add_permission(self, request):
-        # A draft starts from its article (“Prepare changes as a draft” there).
-        return False
-
-    @property
-    def media(self):
-        return super().media + EDITOR_MEDIA
-
-    @method_decorator(csp_override(EDITOR_CSP))
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        revision = self.get_object(request, object_id) if object_id else None
-        extra_context = {
-            "preview_url": _unsaved_preview_url(revision.article if revision else None),
-            **(extra_context or {}),
-        }
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.publishing = "_publish" in request.POST
-        return form
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if "_publish" in request.POST:
-            try:
-                request._published_article = publish_revision(
-                    revision=obj, user=request.user
-                )
-            except RevisionNotReady as error:
-                # The form checked this already; a concurrent edit of the article may not have.
-                request._publish_problems = error.problems
-
-    def response_change(self, request, obj):
-        article = getattr(request, "_published_article", None)
-        if article is not None:
-            self.message_user(
-                request,
-                f"The changes to “{article}” are now on the live page.",
-                messages.SUCCESS,
-            )
-            return redirect("admin:education_article_change", article.pk)
-        if getattr(request, "_publish_problems", None):
-            self.message_user(
-                request,
-                "Saved as a draft, but not published: "
-                + " ".join(
-                    str(message)
-                    for error in request._publish_problems.values()
-                    for message in error.messages
-                ),
-                messages.WARNING,
-            )
-            return redirect(request.path)
-        self.message_user(
-            request,
-            "Draft saved. Patients still see the published version.",
-            messages.SUCCESS,
-        )
-        return redirect(request.path)
-
-    def response_delete(self, request, obj_display, obj_id):
-        self.message_user(request, "Draft discarded. The live page is unchanged.")
-        return redirect("admin:education_article_changelist")
-
-    @admin.display(description="live article")
-    def live_article(self, obj):
-        return format_html(
-            '<a href="{}">{}</a> (<a href="{}">open it on the site</a>)',
-            reverse("admin:education_article_change", args=[obj.article_id]),
-            obj.article,
-            obj.article.get_absolute_url(),
-        )
-
-    @admin.display(description="changes")
-    def changes_from_live(self, obj):
-        changes = field_changes(ArticleRevision, obj.article, obj, REVISION_FIELDS)
-        if not changes:
-            return "No changes yet: the draft reads like the live page."
-        return format_html(
-            '<dl class="word-diff">{}</dl>',
-            format_html_join(
-                "", "<dt>{}</dt><dd>{}</dd>", ((c["field"], c["diff"]) for c in changes)
-            ),
         )
