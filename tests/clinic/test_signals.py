@@ -5,11 +5,14 @@ clinic/signals.py tells the page cache whichever app a page belongs to.
 """
 
 import datetime
+import threading
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.models import Practice
 from tests.factories import make_article, make_closure, make_opening_hours
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +48,25 @@ def test_hours_and_closures_show_on_the_very_next_request_to_a_cached_page(
     response = client.get(url)
     assert (response["X-Cache"], text in hit.content.decode()) == ("miss", before)
     assert (text in response.content.decode()) == after
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_practice_record_read_while_a_staff_edit_commits_is_not_kept(practice):
+    """The admin saves in a transaction: a patient's request served meanwhile reads the old
+    record from the database and caches it. Once the edit commits, pages show the new phone."""
+    Practice.get_current()
+
+    def another_request():
+        try:
+            Practice.get_current()
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        practice.phone = "+16175550142"
+        practice.save()
+        reader = threading.Thread(target=another_request)
+        reader.start()
+        reader.join()
+
+    assert Practice.get_current().phone.as_e164 == "+16175550142"
