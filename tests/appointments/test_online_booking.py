@@ -499,3 +499,20 @@ def test_the_sweep_expires_holds_whose_time_is_up(held, mailoutbox):
     assert [e.subject.split(" (")[0] for e in mailoutbox] == [
         "The time you chose is no longer held"
     ]
+
+
+def test_a_hold_queues_its_own_expiry_job_for_when_it_ends(
+    client, booking, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    exam = booking["exam"]
+    time = next_week_times(exam)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(DETAILS, details_data(exam, time))
+
+    visit = Visit.objects.get()
+    jobs = DBTaskResult.objects.filter(
+        status="READY", task_path="appointments.tasks.expire_holds"
+    )
+    assert [job.run_after for job in jobs] == [visit.hold_expires_at]
