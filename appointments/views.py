@@ -278,10 +278,12 @@ def render_booking_closed(request, status=200):
     )
 
 
-def times_url(*, patient_type: str, visit_type, start=None) -> str:
+def times_url(*, patient_type: str, visit_type, start=None, article=None) -> str:
     query = {"patient_type": patient_type, "visit_type": visit_type.pk}
     if start is not None:
         query["from"] = start.isoformat()
+    if article is not None:
+        query["article"] = article.slug
     return f"{reverse('appointments:online_booking_times')}?{urlencode(query)}"
 
 
@@ -307,7 +309,12 @@ class OnlineBookingStartView(View):
         return TemplateResponse(
             request,
             self.template_name,
-            {"form": form, "has_types": form.fields["visit_type"].queryset.exists()},
+            {
+                "form": form,
+                "has_types": form.fields["visit_type"].queryset.exists(),
+                # The article the patient came from, carried to the request it makes.
+                "article": published_article(request.GET.get("article", "")),
+            },
         )
 
 
@@ -331,17 +338,22 @@ class OnlineBookingTimesView(View):
         start = later.cleaned_data["start"] if later.is_valid() else None
         visit_type = choice.cleaned_data["visit_type"]
         patient_type = choice.cleaned_data["patient_type"]
+        article = published_article(request.GET.get("article", ""))
         days, next_start = page_of_times(practice, visit_type, start)
         context = {
             **choices_context(visit_type, patient_type),
             "days": days,
+            "article": article,
             "later_url": next_start
             and times_url(
-                patient_type=patient_type, visit_type=visit_type, start=next_start
+                patient_type=patient_type,
+                visit_type=visit_type,
+                start=next_start,
+                article=article,
             ),
             "is_later_page": start is not None and start > timezone.localdate(),
             "first_page_url": times_url(
-                patient_type=patient_type, visit_type=visit_type
+                patient_type=patient_type, visit_type=visit_type, article=article
             ),
             "show_practitioner": len({t.practitioner for _, ts in days for t in ts})
             > 1,

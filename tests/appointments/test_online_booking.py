@@ -516,3 +516,34 @@ def test_a_hold_queues_its_own_expiry_job_for_when_it_ends(
         status="READY", task_path="appointments.tasks.expire_holds"
     )
     assert [job.run_after for job in jobs] == [visit.hold_expires_at]
+
+
+def test_the_article_a_patient_came_from_is_kept_with_their_hold(client, booking):
+    from tests.factories import make_article
+
+    article = make_article(slug="burning-feet")
+    exam = booking["exam"]
+    cta = client.get(article.get_absolute_url()).content.decode()
+    assert f'href="{START}?article=burning-feet"' in cta
+    start = client.get(START, {"article": "burning-feet"}).content.decode()
+    assert 'name="article" value="burning-feet"' in start
+    times = client.get(
+        TIMES, {"patient_type": "new", "visit_type": exam.pk, "article": "burning-feet"}
+    )
+    assert 'name="article" value="burning-feet"' in times.content.decode()
+    time = next_week_times(exam)[0]
+    details = client.get(
+        DETAILS,
+        {
+            "patient_type": "new",
+            "visit_type": exam.pk,
+            "time": time.key,
+            "article": "burning-feet",
+        },
+    )
+    assert 'name="article" value="burning-feet"' in details.content.decode()
+
+    client.post(DETAILS, details_data(exam, time, article="burning-feet"))
+
+    held = AppointmentRequest.objects.get()
+    assert (held.source_article, held.source_article_slug) == (article, "burning-feet")
