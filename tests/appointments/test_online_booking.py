@@ -34,6 +34,7 @@ from tests.factories import (
     make_visit_type,
 )
 from tests.support.mail import calendar_parts
+from tests.support.ratelimits import start_well_inside_the_rate_limit_window
 
 pytestmark = pytest.mark.django_db
 
@@ -326,6 +327,7 @@ def test_a_replayed_form_holds_nothing_more(client, booking, django_user_model):
 
 def test_holds_from_one_address_are_capped(client, booking, settings):
     settings.ONLINE_HOLD_RATE_LIMIT = "2/d"
+    start_well_inside_the_rate_limit_window("127.0.0.1", period=24 * 3600)
     exam = booking["exam"]
     times = next_week_times(exam)
 
