@@ -22,6 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from .models import NotificationStatus
 from .outbox import delivery
+from .outbox.holds import expire_due_holds
 from .outbox.reminders import REMINDER_LEAD_TIME, queue_due_reminders
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ def sweep_outbox() -> int:
         queue_due_reminders()
     except Exception:
         logger.exception("Could not queue visit reminders")
+    # So do held times that ran out, in case their own job was lost.
+    try:
+        expire_due_holds()
+    except Exception:
+        logger.exception("Could not expire held times")
     return deliver_due()
 
 
@@ -56,6 +62,15 @@ def sweep_outbox() -> int:
 def queue_visit_reminders() -> int:
     """The reminder job (queued for each visit's start minus 24 hours): how many were created."""
     created = queue_due_reminders()
+    transaction.on_commit(lambda: enqueue_deliveries(created))
+    return len(created)
+
+
+@task()
+def expire_holds() -> int:
+    """The hold-expiry job (queued for each hold's end): frees every held time that ran out
+    and queues the patients' emails; how many emails."""
+    created = expire_due_holds()
     transaction.on_commit(lambda: enqueue_deliveries(created))
     return len(created)
 
@@ -121,3 +136,13 @@ def queue_reminder_job(visit) -> None:
         ).enqueue()
     except Exception:
         logger.exception("Could not queue the reminder job for visit %s", visit.pk)
+
+
+def queue_hold_expiry_job(visit) -> None:
+    """Queue the expiry job for the moment this visit's hold runs out (none without an end)."""
+    if visit.hold_expires_at is None:
+        return
+    try:
+        expire_holds.using(run_after=visit.hold_expires_at).enqueue()
+    except Exception:
+        logger.exception("Could not queue the hold expiry job for visit %s", visit.pk)

@@ -57,6 +57,20 @@ class PracticeAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Online booking",
+            {
+                "fields": [
+                    "online_booking",
+                    "hold_hours",
+                    "online_booking_horizon_days",
+                    "online_booking_step_minutes",
+                ],
+                "description": "Off until you switch it on. Patients then pick a real open "
+                "time; it is held for them and shows on the dashboard for you to confirm or "
+                "decline. Only visit types ticked “patients may book it online” are offered.",
+            },
+        ),
+        (
             "Language assistance and nondiscrimination notices",
             {
                 "fields": [

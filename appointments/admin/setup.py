@@ -25,16 +25,18 @@ class VisitTypeAdmin(admin.ModelAdmin):
         "duration_minutes",
         "buffer_minutes",
         "is_for_new_patients",
+        "is_bookable_online",
         "is_active",
         "order",
     ]
-    list_filter = ["is_active", "is_for_new_patients"]
+    list_filter = ["is_active", "is_for_new_patients", "is_bookable_online"]
     search_fields = ["name"]
     fields = [
         "name",
         "duration_minutes",
         "buffer_minutes",
         "is_for_new_patients",
+        "is_bookable_online",
         "is_active",
         "order",
     ]

@@ -35,6 +35,7 @@ from .requests import (
 )
 from .schedule import (
     CANCEL_LINK_SALT,
+    FREED_STATUSES,
     CallNeeded,
     Practitioner,
     TsTzRange,
@@ -52,6 +53,7 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "CANCEL_LINK_SALT",
     "CallNeeded",
+    "FREED_STATUSES",
     "Patient",
     "PatientQuerySet",
     "Practitioner",

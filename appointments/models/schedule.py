@@ -62,6 +62,10 @@ class VisitTypeQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def bookable_online(self):
+        """The types patients may pick a time for on the website (in use and ticked)."""
+        return self.active().filter(is_bookable_online=True)
+
 
 class VisitType(models.Model):
     """A kind of visit with its length, e.g. “New patient exam, 45 min”."""
@@ -84,6 +88,13 @@ class VisitType(models.Model):
         "in use",
         default=True,
         help_text="Untick to stop offering it; past visits keep it.",
+    )
+    is_bookable_online = models.BooleanField(
+        "patients may book it online",
+        default=False,
+        help_text="Tick to let patients pick a time for it on the website (once online "
+        "booking is switched on in the practice information). Leave unticked for visits "
+        "the front desk should arrange by phone.",
     )
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -116,14 +127,26 @@ class VisitSource(models.TextChoices):
     PHONE = "phone", "Phone"
     WALK_IN = "walk_in", "Walk-in"
     WEB = "web", "Web request"
+    ONLINE = "online", "Picked online"
 
 
 class VisitStatus(models.TextChoices):
+    # A time a patient picked online, kept for them until staff confirm or decline it (or
+    # the practice's hold length runs out). It blocks the time exactly like a booked visit.
+    HELD = "held", "Held, to confirm"
     BOOKED = "booked", "Booked"
     ARRIVED = "arrived", "Arrived"
     COMPLETED = "completed", "Completed"
     NO_SHOW = "no_show", "No-show"
     CANCELLED = "cancelled", "Cancelled"
+    # A hold staff turned down, and a hold nobody answered in time: neither keeps its time.
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Hold expired"
+
+
+# The statuses whose visit no longer has its time: anyone may be booked into it. Everything
+# else (held, booked, arrived, completed, no-show) keeps it, for the exclusion constraint too.
+FREED_STATUSES = (VisitStatus.CANCELLED, VisitStatus.DECLINED, VisitStatus.EXPIRED)
 
 
 class CallNeeded(models.TextChoices):
@@ -167,8 +190,17 @@ class TsTzRange(models.Func):
 
 class VisitQuerySet(models.QuerySet):
     def booked(self):
-        """Visits that hold their time (everything but cancelled ones)."""
-        return self.exclude(status=VisitStatus.CANCELLED)
+        """Visits that keep their time: all but cancelled, declined and expired ones (held
+        visits included, as the exclusion constraint counts them)."""
+        return self.exclude(status__in=FREED_STATUSES)
+
+    def held(self):
+        """Times patients picked online that staff have still to confirm or decline."""
+        return self.filter(status=VisitStatus.HELD)
+
+    def hold_expired(self, now: datetime.datetime | None = None):
+        """Held visits whose hold has run out (the expiry task frees them)."""
+        return self.held().filter(hold_expires_at__lte=now or timezone.now())
 
     def between(self, start: datetime.datetime, end: datetime.datetime):
         return self.filter(starts_at__lt=end, ends_at__gt=start)
@@ -252,6 +284,13 @@ class Visit(models.Model):
         blank=True,
         default=CallNeeded.NONE,
     )
+    hold_expires_at = models.DateTimeField(
+        "hold ends",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="For a time held online: when it is freed unless someone confirms it.",
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(
         max_length=500,
@@ -290,7 +329,8 @@ class Visit(models.Model):
                     (TsTzRange("starts_at", "blocked_until"), RangeOperators.OVERLAPS),
                     ("practitioner", RangeOperators.EQUAL),
                 ],
-                condition=~Q(status="cancelled"),
+                # Held visits count, as booked ones do; freed ones do not.
+                condition=~Q(status__in=["cancelled", "declined", "expired"]),
             ),
         ]
 
@@ -322,6 +362,15 @@ class Visit(models.Model):
         return self.status == VisitStatus.CANCELLED
 
     @property
+    def is_held(self) -> bool:
+        return self.status == VisitStatus.HELD
+
+    @property
+    def is_freed(self) -> bool:
+        """Cancelled, declined or expired: the visit no longer has its time."""
+        return self.status in FREED_STATUSES
+
+    @property
     def has_begun(self) -> bool:
         return self.starts_at <= timezone.now()
 
@@ -331,6 +380,14 @@ class Visit(models.Model):
         start = timezone.localtime(self.starts_at)
         end = timezone.localtime(self.ends_at)
         return f"{date_format(start, 'l, F j, Y')}, {date_format(start, 'g:i a')} to {date_format(end, 'g:i a')}"
+
+    @property
+    def hold_ends_in_words(self) -> str:
+        """“Wednesday, November 4, 2026, 10:00 a.m.” (Boston time), or "" without an end."""
+        if self.hold_expires_at is None:
+            return ""
+        end = timezone.localtime(self.hold_expires_at)
+        return f"{date_format(end, 'l, F j, Y')}, {date_format(end, 'g:i a')}"
 
     @property
     def cancel_token(self) -> str:
@@ -349,6 +406,10 @@ class VisitChange(models.Model):
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "No-show"
         CALLED = "called", "Patient called"
+        HELD = "held", "Held online"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Hold expired"
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="changes")
     action = models.CharField(max_length=12, choices=Action.choices)

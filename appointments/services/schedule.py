@@ -325,6 +325,10 @@ NEXT_STATES = {
     VisitStatus.NO_SHOW: [VisitStatus.ARRIVED, VisitStatus.COMPLETED],
     VisitStatus.COMPLETED: [],
     VisitStatus.CANCELLED: [],
+    # A held time is confirmed or declined first (services/online_booking.py).
+    VisitStatus.HELD: [],
+    VisitStatus.DECLINED: [],
+    VisitStatus.EXPIRED: [],
 }
 
 

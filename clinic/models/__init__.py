@@ -2,7 +2,13 @@
 
 from .backups import BackupRun, BackupRunQuerySet
 from .hours import Closure, OpeningHours, Weekday
-from .practice import ABOUT_FIELDS, PRACTICE_CACHE_KEY, MedicalSpecialty, Practice
+from .practice import (
+    ABOUT_FIELDS,
+    PRACTICE_CACHE_KEY,
+    MedicalSpecialty,
+    OnlineBooking,
+    Practice,
+)
 from .taglines import (
     LANGUAGE_TAG_SYNTAX,
     PHONE_PLACEHOLDER,
@@ -24,6 +30,7 @@ __all__ = [
     "BackupRunQuerySet",
     "Closure",
     "MedicalSpecialty",
+    "OnlineBooking",
     "OpeningHours",
     "Practice",
     "Tagline",

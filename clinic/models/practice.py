@@ -31,6 +31,17 @@ def _lines(text):
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+class OnlineBooking(models.TextChoices):
+    """Whether patients may pick a real open time on the website, and what happens then."""
+
+    OFF = "off", "Off: patients send a request and the front desk calls"
+    HOLD = "hold", "Hold then confirm: staff confirm or decline each time picked"
+    CONFIRM_RETURNING = (
+        "confirm_returning",
+        "Confirm at once for returning patients; hold new patients' times",
+    )
+
+
 # The "about" fields that tell a new patient who they will see and what to expect. Empty by
 # default: the pages show what staff fill in and nothing else.
 ABOUT_FIELDS = [
@@ -96,6 +107,42 @@ class Practice(models.Model):
         help_text="Optional. Inside this many hours before a visit, the patient's cancel link "
         "asks them to call instead, and cancels nothing. Leave empty to let them cancel until "
         "the visit begins.",
+    )
+    online_booking = models.CharField(
+        "online booking",
+        max_length=20,
+        choices=OnlineBooking.choices,
+        default=OnlineBooking.OFF,
+        help_text="Whether patients may pick one of the open times themselves. The times come "
+        "from the opening hours and closures below, the visit types ticked “patients may book "
+        "it online” and the practitioners' visits. The request form stays for patients whom "
+        "no time suits.",
+    )
+    hold_hours = models.PositiveSmallIntegerField(
+        "hold a picked time for (hours)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="How long a time a patient picked stays held for them while nobody has "
+        "confirmed or declined it; then it is freed and the patient is told. Needed once "
+        "online booking is on.",
+    )
+    online_booking_horizon_days = models.PositiveSmallIntegerField(
+        "patients may book online up to (days ahead)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="How far ahead the website offers times. Needed once online booking is on. "
+        "The minimum notice above applies too, and so does the booking horizon if it is "
+        "nearer.",
+    )
+    online_booking_step_minutes = models.PositiveSmallIntegerField(
+        "offer a start time every (minutes)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="Optional, e.g. 15 for 9:00, 9:15, 9:30… Leave empty to offer times one "
+        "visit apart (the visit's length plus its buffer), from each opening time.",
     )
     request_retention_days = models.PositiveIntegerField(
         "keep requests and messages for (days)",
@@ -260,6 +307,13 @@ class Practice(models.Model):
                     params={"line": line},
                 )
                 break
+        if self.online_booking != OnlineBooking.OFF:
+            for name in ("hold_hours", "online_booking_horizon_days"):
+                if getattr(self, name) is None:
+                    errors[name] = ValidationError(
+                        "Fill this in to switch online booking on.",
+                        code="needed_for_online_booking",
+                    )
         if errors:
             raise ValidationError(errors)
         if not self.section_1557_coordinator and (
@@ -335,6 +389,19 @@ class Practice(models.Model):
             for name in ABOUT_FIELDS
             if not getattr(self, name)
         ]
+
+    @property
+    def takes_online_bookings(self) -> bool:
+        """Patients may pick a time: online booking is on and the form is open."""
+        return (
+            self.online_booking != OnlineBooking.OFF
+            and self.is_accepting_online_requests
+        )
+
+    @property
+    def hold_length(self) -> datetime.timedelta | None:
+        """How long a picked time stays held (None: until staff answer)."""
+        return datetime.timedelta(hours=self.hold_hours) if self.hold_hours else None
 
     @property
     def locality_line(self):
