@@ -21,7 +21,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from .models import NotificationStatus
-from .outbox import delivery
+from .outbox import delivery, waitlist_offers
 from .outbox.reminders import REMINDER_LEAD_TIME, queue_due_reminders
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,16 @@ def sweep_outbox() -> int:
         queue_due_reminders()
     except Exception:
         logger.exception("Could not queue visit reminders")
+    waitlist_offers.end_passed_entries()
     return deliver_due()
+
+
+@task()
+def offer_freed_time(visit_change_id: int) -> int:
+    """A cancellation or move freed a time: offer it to the cancellation list (how many)."""
+    created = waitlist_offers.offer_freed_time(visit_change_id)
+    enqueue_deliveries(created)
+    return len(created)
 
 
 @task()
@@ -121,3 +130,14 @@ def queue_reminder_job(visit) -> None:
         ).enqueue()
     except Exception:
         logger.exception("Could not queue the reminder job for visit %s", visit.pk)
+
+
+def queue_waitlist_offers(visit_change_id: int) -> None:
+    """Queue the offers of the time this cancellation or move freed."""
+    try:
+        offer_freed_time.enqueue(visit_change_id)
+    except Exception:
+        logger.exception(
+            "Could not queue the cancellation-list offers for change %s",
+            visit_change_id,
+        )

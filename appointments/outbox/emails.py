@@ -183,6 +183,26 @@ def render_cancellation_notice(notification: Notification) -> EmailMessage:
     )
 
 
+def render_move_notice(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    return _email(
+        f"Visit moved online ({context['reference']})", "staff_visit_moved", context
+    )
+
+
+def render_waitlist_offer(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    offer = notification.waitlist_offer
+    context.update(
+        offer_when=offer.time_in_words,
+        accept_url=settings.SITE_URL
+        + reverse("appointments:waitlist_offer", args=[offer.token]),
+    )
+    return _email(
+        f"An earlier time is free ({context['reference']})", "waitlist_offer", context
+    )
+
+
 RENDERERS: dict[str, Callable[[Notification], EmailMessage]] = {
     NotificationKind.STAFF_NEW_REQUEST: render_staff_new_request,
     NotificationKind.STAFF_NEW_MESSAGE: render_staff_new_message,
@@ -194,4 +214,6 @@ RENDERERS: dict[str, Callable[[Notification], EmailMessage]] = {
     NotificationKind.VISIT_CANCELLED: render_visit_cancelled,
     NotificationKind.VISIT_REMINDER: render_visit_reminder,
     NotificationKind.CANCELLATION_NOTICE: render_cancellation_notice,
+    NotificationKind.MOVE_NOTICE: render_move_notice,
+    NotificationKind.WAITLIST_OFFER: render_waitlist_offer,
 }
