@@ -243,7 +243,10 @@ class VisitLinkView(View):
                 {"is_broken_link": True},
                 status=400,
             )
+        # The pages link to each other with the patient's own token (a fresh one would differ).
         self.manage_url = reverse("appointments:visit_cancel", args=[token])
+        self.move_url = reverse("appointments:visit_move", args=[token])
+        self.waitlist_url = reverse("appointments:visit_waitlist", args=[token])
         return super().dispatch(request, token)
 
     def visit_context(self) -> dict:
@@ -253,6 +256,8 @@ class VisitLinkView(View):
             "when": visit.time_in_words,
             "reference": visit.patient_reference,
             "manage_url": self.manage_url,
+            "move_url": self.move_url,
+            "waitlist_url": self.waitlist_url,
             "late_cancel_hours": getattr(self.practice, "late_cancel_hours", None),
         }
 

@@ -46,12 +46,19 @@ def key(practitioner, starts_at):
     return f"{practitioner.pk}@{starts_at.astimezone(datetime.UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
+def link_token(visit):
+    """The token of the patient's link: one per visit object (a new one is signed each second)."""
+    if not hasattr(visit, "link_token"):
+        visit.link_token = visit.cancel_token
+    return visit.link_token
+
+
 def manage_url(visit):
-    return reverse("appointments:visit_cancel", args=[visit.cancel_token])
+    return reverse("appointments:visit_cancel", args=[link_token(visit)])
 
 
 def move_url(visit):
-    return reverse("appointments:visit_move", args=[visit.cancel_token])
+    return reverse("appointments:visit_move", args=[link_token(visit)])
 
 
 def unchanged(visit):

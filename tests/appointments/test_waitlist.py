@@ -67,11 +67,18 @@ def visit_at(clinic):
 
 
 def waitlist_url(visit):
-    return reverse("appointments:visit_waitlist", args=[visit.cancel_token])
+    return reverse("appointments:visit_waitlist", args=[link_token(visit)])
+
+
+def link_token(visit):
+    """The token of the patient's link: one per visit object (a new one is signed each second)."""
+    if not hasattr(visit, "link_token"):
+        visit.link_token = visit.cancel_token
+    return visit.link_token
 
 
 def manage_url(visit):
-    return reverse("appointments:visit_cancel", args=[visit.cancel_token])
+    return reverse("appointments:visit_cancel", args=[link_token(visit)])
 
 
 def join(visit, first=None, last=None):
