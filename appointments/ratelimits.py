@@ -7,7 +7,7 @@ per-process cache that the site falls back to without CACHE_URL, and nothing els
 import logging
 
 from django.conf import settings
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 
 from clinic.pagecache.backend import REDIS_DOWN
 
@@ -28,3 +28,19 @@ def is_rate_limited(request, *, group: str, rate: str, increment: bool = True) -
         # Our cache fails open on reads, but counters raise so that this decision is ours.
         logger.warning("Rate limit unavailable (%s)", type(error).__name__)
         return not settings.RATELIMIT_FAIL_OPEN
+
+
+def has_reached_limit(request, *, group: str, rate: str) -> bool:
+    """Whether this client has used up `rate` already, without counting this request.
+
+    For caps counted only once something succeeds (a time held): check first, then count
+    with `is_rate_limited()` after it succeeded.
+    """
+    try:
+        usage = get_usage(
+            request, group=group, key="ip", rate=rate, method="POST", increment=False
+        )
+    except REDIS_DOWN as error:
+        logger.warning("Rate limit unavailable (%s)", type(error).__name__)
+        return not settings.RATELIMIT_FAIL_OPEN
+    return usage is not None and usage["count"] >= usage["limit"]

@@ -22,6 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from .models import NotificationStatus
 from .outbox import delivery, waitlist_offers
+from .outbox.holds import expire_due_holds
 from .outbox.reminders import REMINDER_LEAD_TIME, queue_due_reminders
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,15 @@ def sweep_outbox() -> int:
         queue_due_reminders()
     except Exception:
         logger.exception("Could not queue visit reminders")
-    waitlist_offers.end_passed_entries()
+    try:
+        waitlist_offers.end_passed_entries()
+    except Exception:
+        logger.exception("Could not end cancellation-list entries that have passed")
+    # So do held times that ran out, in case their own job was lost.
+    try:
+        expire_due_holds()
+    except Exception:
+        logger.exception("Could not expire held times")
     return deliver_due()
 
 
@@ -65,6 +74,15 @@ def offer_freed_time(visit_change_id: int) -> int:
 def queue_visit_reminders() -> int:
     """The reminder job (queued for each visit's start minus 24 hours): how many were created."""
     created = queue_due_reminders()
+    transaction.on_commit(lambda: enqueue_deliveries(created))
+    return len(created)
+
+
+@task()
+def expire_holds() -> int:
+    """The hold-expiry job (queued for each hold's end): frees every held time that ran out
+    and queues the patients' emails; how many emails."""
+    created = expire_due_holds()
     transaction.on_commit(lambda: enqueue_deliveries(created))
     return len(created)
 
@@ -141,3 +159,13 @@ def queue_waitlist_offers(visit_change_id: int) -> None:
             "Could not queue the cancellation-list offers for change %s",
             visit_change_id,
         )
+
+
+def queue_hold_expiry_job(visit) -> None:
+    """Queue the expiry job for the moment this visit's hold runs out (none without an end)."""
+    if visit.hold_expires_at is None:
+        return
+    try:
+        expire_holds.using(run_after=visit.hold_expires_at).enqueue()
+    except Exception:
+        logger.exception("Could not queue the hold expiry job for visit %s", visit.pk)

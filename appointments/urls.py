@@ -15,6 +15,26 @@ urlpatterns = [
         views.AppointmentRequestReceivedView.as_view(),
         name="appointment_request_received",
     ),
+    path(
+        "appointments/book/",
+        views.OnlineBookingStartView.as_view(),
+        name="online_booking",
+    ),
+    path(
+        "appointments/book/times/",
+        views.OnlineBookingTimesView.as_view(),
+        name="online_booking_times",
+    ),
+    path(
+        "appointments/book/details/",
+        views.OnlineBookingDetailsView.as_view(),
+        name="online_booking_details",
+    ),
+    path(
+        "appointments/book/held/",
+        views.OnlineBookingHeldView.as_view(),
+        name="online_booking_held",
+    ),
     path("contact/", views.ContactView.as_view(), name="contact"),
     path(
         "contact/received/",

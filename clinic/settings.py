@@ -327,6 +327,8 @@ REQUEST_MIN_FILL_SECONDS = env.int("REQUEST_MIN_FILL_SECONDS", default=3)
 # ones with errors) loosely, so that a patient correcting mistakes is not locked out.
 REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="5/10m")
 REQUEST_POST_RATE_LIMIT = env.str("REQUEST_POST_RATE_LIMIT", default="30/10m")
+# Times one client address may hold through online booking (each keeps a slot from others).
+ONLINE_HOLD_RATE_LIMIT = env.str("ONLINE_HOLD_RATE_LIMIT", default="3/d")
 # Readers' "Is this page useful?" answers and notes, per client address.
 FEEDBACK_RATE_LIMIT = env.str("FEEDBACK_RATE_LIMIT", default="20/10m")
 # Fail open: while Redis is down a patient's request is worth more than the throttle; the

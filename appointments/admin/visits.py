@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from ..admin_forms import CancelVisitForm, RescheduleForm, SpanForm
 from ..models import CallNeeded, Visit, VisitStatus
+from ..services.online_booking import confirm_hold, decline_hold
 from ..services.schedule import (
     NEXT_STATES,
     SchedulingError,
@@ -98,6 +99,7 @@ class VisitAdmin(admin.ModelAdmin):
             ("<path:object_id>/cancel/", self.cancel_view, "cancel"),
             ("<path:object_id>/mark/", self.mark_view, "mark"),
             ("<path:object_id>/called/", self.called_view, "called"),
+            ("<path:object_id>/answer-hold/", self.answer_hold_view, "answer_hold"),
         ]
         return [
             path(
@@ -142,7 +144,15 @@ class VisitAdmin(admin.ModelAdmin):
             "changes": visit.changes.select_related("changed_by"),
             "can_change": can_change,
             "can_book": request.user.has_perm("appointments.add_visit"),
-            "can_move": can_change and not visit.is_cancelled and not visit.has_begun,
+            "can_move": can_change
+            and not visit.is_freed
+            and not visit.is_held
+            and not visit.has_begun,
+            "can_cancel": can_change
+            and not visit.is_freed
+            and not visit.is_held
+            and not visit.has_begun,
+            "can_answer_hold": can_change and visit.is_held,
             "move_form": move_form
             or RescheduleForm(
                 visit=visit,
@@ -242,6 +252,47 @@ class VisitAdmin(admin.ModelAdmin):
             return self._render_visit(request, visit, status=400)
         messages.success(request, f"Marked as {VisitStatus(state).label.lower()}.")
         return redirect(visit.get_admin_url())
+
+    def answer_hold_view(self, request, object_id):
+        """Confirm or Decline a time a patient picked online: one POST, one click."""
+        visit = self._visit(request, object_id)
+        answer = request.POST.get("answer", "")
+        back = (
+            reverse("admin:index")
+            if request.POST.get("return_to") == "dashboard"
+            else visit.get_admin_url()
+        )
+        if request.method != "POST":
+            return redirect(visit.get_admin_url())
+        if answer not in ("confirm", "decline"):
+            messages.error(request, "Choose Confirm or Decline.")
+            return self._render_visit(request, visit, status=400)
+        try:
+            if answer == "confirm":
+                confirm_hold(visit=visit, by=request.user)
+            else:
+                decline_hold(visit=visit, by=request.user)
+        except SchedulingError as error:
+            messages.error(request, str(error))
+            return self._render_visit(request, visit, status=409)
+        when = visit.time_in_words
+        if answer == "confirm":
+            told = (
+                "The confirmation with the calendar file is on its way to the patient."
+                if visit.patient.email
+                else "The patient has no email address: call them to confirm (it is on "
+                "the dashboard)."
+            )
+            messages.success(request, f"Confirmed: {when}. {told}")
+        else:
+            told = (
+                "A kind note with our phone number is on its way to the patient."
+                if visit.patient.email
+                else "The patient has no email address: call them (it is on the "
+                "dashboard)."
+            )
+            messages.success(request, f"Declined: {when} is free again. {told}")
+        return redirect(back)
 
     def called_view(self, request, object_id):
         visit = self._visit(request, object_id)

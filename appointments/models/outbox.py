@@ -31,6 +31,10 @@ class NotificationKind(models.TextChoices):
     CANCELLATION_NOTICE = "cancellation_notice", "Cancellation (to the front desk)"
     MOVE_NOTICE = "move_notice", "Visit moved online (to the front desk)"
     WAITLIST_OFFER = "waitlist_offer", "Earlier time offered (to the patient)"
+    VISIT_HELD = "visit_held", "Time held, to confirm (to the patient)"
+    HOLD_DECLINED = "hold_declined", "Held time declined (to the patient)"
+    HOLD_EXPIRED = "hold_expired", "Held time expired (to the patient)"
+    STAFF_NEW_HOLD = "staff_new_hold", "Time held online (to the front desk)"
 
 
 class NotificationStatus(models.TextChoices):

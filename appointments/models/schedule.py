@@ -382,6 +382,14 @@ class Visit(models.Model):
         return f"{date_format(start, 'l, F j, Y')}, {date_format(start, 'g:i a')} to {date_format(end, 'g:i a')}"
 
     @property
+    def hold_ends_in_words(self) -> str:
+        """“Wednesday, November 4, 2026, 10:00 a.m.” (Boston time), or "" without an end."""
+        if self.hold_expires_at is None:
+            return ""
+        end = timezone.localtime(self.hold_expires_at)
+        return f"{date_format(end, 'l, F j, Y')}, {date_format(end, 'g:i a')}"
+
+    @property
     def cancel_token(self) -> str:
         """The signed part of the patient's cancel link (see VisitQuerySet.for_cancel_token)."""
         return signing.dumps({"visit": self.pk}, salt=CANCEL_LINK_SALT, compress=True)

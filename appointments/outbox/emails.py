@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from clinic.models import Practice
 
-from ..models import Notification, NotificationKind
+from ..models import Notification, NotificationKind, VisitChange
 from .calendar_files import site_domain, visit_calendar
 
 
@@ -203,6 +203,62 @@ def render_waitlist_offer(notification: Notification) -> EmailMessage:
     )
 
 
+# Times held online ----------------------------------------------------------------------------
+
+
+def _hold_context(notification: Notification) -> dict:
+    context = _visit_context(notification)
+    visit = notification.visit
+    context["hold_ends"] = visit.hold_ends_in_words
+    # Held when picked (a hold), or booked at once (a returning patient): by its first step,
+    # so the front desk's email reads right even after someone confirmed the hold.
+    first = visit.changes.order_by("changed_at", "pk").first()
+    context["is_held"] = first is None or first.action == VisitChange.Action.HELD
+    context["booking_url"] = settings.SITE_URL + reverse("appointments:online_booking")
+    return context
+
+
+def render_visit_held(notification: Notification) -> EmailMessage:
+    context = _hold_context(notification)
+    return _email(
+        f"We are holding your time; we will confirm it ({context['reference']})",
+        "visit_held",
+        context,
+    )
+
+
+def render_hold_declined(notification: Notification) -> EmailMessage:
+    context = _hold_context(notification)
+    return _email(
+        f"We could not confirm the time you chose ({context['reference']})",
+        "hold_declined",
+        context,
+    )
+
+
+def render_hold_expired(notification: Notification) -> EmailMessage:
+    context = _hold_context(notification)
+    return _email(
+        f"The time you chose is no longer held ({context['reference']})",
+        "hold_expired",
+        context,
+    )
+
+
+def render_staff_new_hold(notification: Notification) -> EmailMessage:
+    context = _hold_context(notification)
+    subject = (
+        "A time was picked online: confirm or decline"
+        if context["is_held"]
+        else "A visit was booked online"
+    )
+    return _email(
+        f"{subject} ({context['reference']})",
+        "staff_new_hold",
+        context,
+    )
+
+
 RENDERERS: dict[str, Callable[[Notification], EmailMessage]] = {
     NotificationKind.STAFF_NEW_REQUEST: render_staff_new_request,
     NotificationKind.STAFF_NEW_MESSAGE: render_staff_new_message,
@@ -216,4 +272,8 @@ RENDERERS: dict[str, Callable[[Notification], EmailMessage]] = {
     NotificationKind.CANCELLATION_NOTICE: render_cancellation_notice,
     NotificationKind.MOVE_NOTICE: render_move_notice,
     NotificationKind.WAITLIST_OFFER: render_waitlist_offer,
+    NotificationKind.VISIT_HELD: render_visit_held,
+    NotificationKind.HOLD_DECLINED: render_hold_declined,
+    NotificationKind.HOLD_EXPIRED: render_hold_expired,
+    NotificationKind.STAFF_NEW_HOLD: render_staff_new_hold,
 }

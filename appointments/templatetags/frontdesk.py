@@ -6,6 +6,7 @@ import datetime
 
 from django import template
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from clinic import calendar
@@ -59,12 +60,29 @@ def setup_warnings(practice) -> list[str]:
     return warnings
 
 
+def held_visits_context(user) -> dict:
+    """Times patients picked online, still to answer (admin/includes/held_visits.html)."""
+    held = Visit.objects.held().filter(ends_at__gt=timezone.now())
+    return {
+        "held_visits": _waiting_list(
+            held.select_related("patient", "practitioner", "visit_type").order_by(
+                F("hold_expires_at").asc(nulls_last=True), "starts_at"
+            ),
+            held.count(),
+        ),
+        "can_answer_holds": user.has_perm("appointments.change_visit"),
+        "show_practitioners": Practitioner.objects.filter(is_bookable=True).count() > 1,
+    }
+
+
 @register.inclusion_tag("admin/includes/frontdesk_dashboard.html", takes_context=True)
 def frontdesk_dashboard(context):
     user = context["request"].user
     practice = Practice.get_current()
     now = timezone.now()
     data = {
+        # The held visits' Confirm and Decline buttons post from the dashboard.
+        "csrf_token": context.get("csrf_token"),
         "show_requests": user.has_perm("appointments.view_appointmentrequest"),
         "can_book": user.has_perm("appointments.add_visit"),
         "has_front_desk_email": bool(
@@ -110,6 +128,7 @@ def frontdesk_dashboard(context):
             .order_by("-changed_at")[:LIST_SIZE]
         )
         data["show_visits"] = True
+        data.update(held_visits_context(user))
     if user.has_perm("appointments.view_notification"):
         undelivered = Notification.objects.undelivered()
         failed = undelivered.filter(status=NotificationStatus.FAILED).select_related(

@@ -30,6 +30,7 @@ def change_form_data(practice, **overrides):
         "request_min_notice_hours": "",
         "request_horizon_days": "",
         "request_retention_days": "",
+        "online_booking": "off",
         "copyright_notice": practice.copyright_notice,
     }
     for prefix in ("opening_hours", "closures"):

@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 
 from appointments.models import WaitlistEntry, WaitlistOffer
 from education.models import Symptom
-from tests.factories import make_article, make_topic, make_visit
+from tests.factories import (
+    make_article,
+    make_opening_hours,
+    make_topic,
+    make_visit,
+    make_visit_type,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +54,10 @@ PUBLIC_ROUTES = {
     "education/<slug:slug>/": [],
     "appointments/request/": ["article"],
     "appointments/request/received/": [],
+    "appointments/book/": [],
+    "appointments/book/times/": ["patient_type", "visit_type", "from"],
+    "appointments/book/details/": ["patient_type", "visit_type", "time", "article"],
+    "appointments/book/held/": [],
     "contact/": [],
     "contact/received/": [],
     "appointments/visits/cancel/<str:token>/": [],
@@ -115,6 +125,13 @@ def site(practice):
     article = make_article(slug="burning-feet", topics=[topic])
     Symptom.objects.create(name="Burning", slug="burning").articles.add(article)
     visit = make_visit()
+    # Online booking on, so that its pages run for real rather than saying it is off.
+    practice.online_booking = "hold"
+    practice.hold_hours = 24
+    practice.online_booking_horizon_days = 30
+    practice.save()
+    make_opening_hours(practice)
+    make_visit_type(pk=1, name="Exam", is_bookable_online=True)
     later = make_visit(
         practitioner=visit.practitioner,
         starts_at=visit.starts_at + datetime.timedelta(days=2),
