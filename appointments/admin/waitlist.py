@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from ..models import WaitlistEntry, WaitlistOffer, WaitlistStatus
+from ..models import WaitlistEntry, WaitlistStatus
 from ..services.waitlist import withdraw_entries
+from .base import html_table
 
 
 class WaitingFilter(admin.SimpleListFilter):
@@ -24,21 +25,6 @@ class WaitingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class WaitlistOfferInline(admin.TabularInline):
-    model = WaitlistOffer
-    extra = 0
-    can_delete = False
-    fields = ["starts_at", "status", "created_at", "answered_at"]
-    readonly_fields = fields
-    verbose_name_plural = "Earlier times offered by email"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(admin.ModelAdmin):
     list_display = ["patient", "visit_link", "window", "status", "created_at"]
@@ -47,9 +33,8 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     search_help_text = "Search by visit or request reference."
     date_hierarchy = "created_at"
     list_select_related = ["visit__patient", "visit__practitioner"]
-    fields = ["patient", "visit_link", "earliest_day", "latest_day", "status"]
+    fields = ["patient", "visit_link", "earliest_day", "latest_day", "status", "offers"]
     readonly_fields = fields
-    inlines = [WaitlistOfferInline]
     actions = ["take_off_the_list"]
 
     def has_add_permission(self, request):
@@ -66,6 +51,22 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     def visit_link(self, entry):
         when = date_format(timezone.localtime(entry.visit.starts_at), "D M j, g:i A")
         return format_html('<a href="{}">{}</a>', entry.visit.get_admin_url(), when)
+
+    @admin.display(description="Earlier times offered by email")
+    def offers(self, entry):
+        # A table rather than an inline: nothing here is edited, and an inline's empty
+        # formset fields are invalid HTML.
+        rows = [
+            (
+                date_format(timezone.localtime(offer.starts_at), "D M j, g:i A"),
+                offer.get_status_display(),
+                date_format(timezone.localtime(offer.created_at), "D M j, g:i A"),
+            )
+            for offer in entry.offers.order_by("created_at", "pk")
+        ]
+        if not rows:
+            return "None yet."
+        return html_table(["Time", "What happened", "Offered"], rows)
 
     @admin.display(description="Could come")
     def window(self, entry):

@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -447,3 +448,25 @@ def test_staff_take_a_patient_off_the_list(clinic, visit_at, staff_client):
     assert WaitlistEntry.objects.get().status == "withdrawn"
     assert Visit.objects.get(pk=waiting.pk).starts_at == at(FRIDAY, 9)
     assert Notification.objects.filter(kind="waitlist_offer").count() == 0
+
+
+def test_an_entrys_page_lists_its_offers_and_practitioners_only_look(
+    clinic, visit_at, staff_client
+):
+    waiting = visit_at(at(FRIDAY, 9), number=2)
+    entry = join(waiting)
+    WaitlistOffer.objects.create(
+        entry=entry, practitioner=clinic["doctor"], starts_at=at(MONDAY, 10)
+    )
+    practitioner = make_staff_user()
+    practitioner.groups.add(Group.objects.get(name="Practitioners"))
+    url = reverse("admin:appointments_waitlistentry_change", args=[entry.pk])
+
+    page = staff_client(practitioner).get(url).content.decode()
+    listing = staff_client(practitioner).get(
+        reverse("admin:appointments_waitlistentry_changelist")
+    )
+
+    assert f"{MONDAY:%a %b} {MONDAY.day}, 10:00 AM" in page
+    assert "Offered" in page
+    assert "take_off_the_list" not in listing.content.decode()

@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 from appointments.models import Visit, WaitlistEntry, WaitlistOffer
 from tests.browser.admin_pages import tab_to
+from tests.browser.test_frontdesk import sign_in
+from tests.factories import make_front_desk_user, make_totp_device, totp_code
 from tests.support.online_visits import (
     a_monday,
     at,
@@ -252,3 +254,37 @@ def test_the_offer_pages_are_accessible_and_valid(
     page.goto(reverse("appointments:waitlist_offer", args=["forged"]))
     assert_accessible(page)
     assert_valid_html(*pages, page.content())
+
+
+def test_the_front_desk_sees_the_list_on_the_dashboard_and_takes_someone_off(
+    page, clinic, live_server, assert_accessible, assert_valid_html
+):
+    visit = clinic["visit"]
+    WaitlistEntry.objects.create(visit=visit, earliest_day=MONDAY, latest_day=WEDNESDAY)
+    desk = make_front_desk_user()
+    sign_in(page, desk, totp_code(make_totp_device(desk)))
+    page.set_viewport_size(PHONE)
+
+    page.goto("/admin/")
+    waiting = page.get_by_role("table", name="1 patient waiting for an earlier time")
+    expect(waiting).to_contain_text("Jane D.")
+    assert_accessible(page)
+    dashboard = page.content()
+    waiting.get_by_role("link", name="Jane D.").click()
+    expect(page.locator("#content")).to_contain_text("Earlier times offered by email")
+    expect(page.locator("#content")).to_contain_text("None yet.")
+    assert_accessible(page)
+    entry_page = page.content()
+
+    page.goto(reverse("admin:appointments_waitlistentry_changelist"))
+    page.get_by_role("checkbox", name="Select this object for an action").check()
+    page.locator("select[name=action]").select_option(
+        label="Take off the cancellation list"
+    )
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        "1 patient taken off the cancellation list"
+    )
+    assert_accessible(page)
+    assert WaitlistEntry.objects.get().status == "withdrawn"
+    assert_valid_html(dashboard, entry_page, page.content())
