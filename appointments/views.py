@@ -58,7 +58,7 @@ from .services.moves import (
     why_not_movable,
 )
 from .services.online_booking import FormAlreadySent, TimeTaken, hold_time
-from .services.open_times import by_day, last_bookable_day, nearest
+from .services.open_times import MAX_HORIZON_DAYS, by_day, last_bookable_day, nearest
 from .services.schedule import cancel_visit_by_patient, late_cancel_deadline
 from .services.waitlist import (
     OfferOutcome,
@@ -380,7 +380,10 @@ class VisitMoveView(VisitLinkView):
             day = datetime.date.fromisoformat(value) if len(value) == 10 else None
         except ValueError:
             day = None
-        return None if day is None else max(day, today)
+        if day is None:
+            return None
+        # Nothing is offered beyond the engine's horizon; a page further out is past it too.
+        return min(max(day, today), today + datetime.timedelta(days=MAX_HORIZON_DAYS))
 
     def render(self, form, *, first_day, bad_date=False, status=200):
         last_day = first_day + datetime.timedelta(days=self.days_per_page - 1)

@@ -342,3 +342,27 @@ def test_the_pages_step_through_later_dates(clinic, client):
 
     assert later == (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
     assert 'href="?from=' in second and "Earlier dates" in second
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2999-01-01"])
+def test_a_date_far_out_of_range_shows_a_page_not_an_error(clinic, client, value):
+    response = client.get(move_url(clinic["visit"]), {"from": value})
+
+    assert response.status_code == 200
+    assert "We have no free times from" in response.content.decode() or (
+        'name="time"' in response.content.decode()
+    )
+
+
+def test_a_held_time_is_confirmed_before_it_can_be_moved(clinic, client):
+    visit, doctor = clinic["visit"], clinic["doctor"]
+    Visit.objects.filter(pk=visit.pk).update(status="held")
+    before = unchanged(visit)
+
+    manage = client.get(manage_url(visit)).content.decode()
+    response = client.post(move_url(visit), {"time": key(doctor, at(MONDAY, 14))})
+
+    assert "We are holding this time for you until we confirm it" in manage
+    assert response.status_code == 403
+    assert "Your time is not confirmed yet" in response.content.decode()
+    assert unchanged(visit) == before
