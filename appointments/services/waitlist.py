@@ -88,6 +88,9 @@ def offer_outcome(offer: WaitlistOffer) -> str | None:
     visit = offer.entry.visit
     if offer.entry.status != WaitlistStatus.WAITING or not can_wait(visit):
         return OfferOutcome.NOT_WAITING
+    if offer.starts_at >= visit.starts_at:
+        # The visit moved earlier meanwhile: this time would not bring it forward.
+        return OfferOutcome.NOT_WAITING
     return None
 
 

@@ -339,7 +339,8 @@ def test_the_first_to_accept_gets_the_time_and_the_others_see_it_has_gone(
     )
     [desk] = [m for m in mailoutbox if m.to == ["frontdesk@example.com"]]
     assert desk.subject == f"Visit moved online ({quick.reference})"
-    for patient_data in ["Patient", "Number", "patient2@example.com", "555"]:
+    # The phone in every form a person might write it (digits alone could be in a reference).
+    for patient_data in ["Patient", "Number", "patient2@", "5550002", "555-0002"]:
         assert patient_data not in desk.subject + desk.body
     # Patient 2's old Friday 9:00 is free now: the list is asked again (patient 3 is later).
     run_queued(tasks.offer_freed_time)
@@ -470,3 +471,22 @@ def test_an_entrys_page_lists_its_offers_and_practitioners_only_look(
     assert f"{MONDAY:%a %b} {MONDAY.day}, 10:00 AM" in page
     assert "Offered" in page
     assert "take_off_the_list" not in listing.content.decode()
+
+
+def test_an_offer_no_longer_earlier_than_the_visit_changes_nothing(
+    clinic, visit_at, client
+):
+    waiting = visit_at(at(FRIDAY, 9), number=2)
+    offer = WaitlistOffer.objects.create(
+        entry=join(waiting), practitioner=clinic["doctor"], starts_at=at(WEDNESDAY, 10)
+    )
+    # The patient moved their visit to Monday meanwhile.
+    Visit.objects.filter(pk=waiting.pk).update(starts_at=at(MONDAY, 9))
+    url = reverse("appointments:waitlist_offer", args=[offer.token])
+
+    page, post = client.get(url), client.post(url)
+
+    assert page.status_code == 200
+    assert "This offer no longer applies" in page.content.decode()
+    assert post.status_code == 409
+    assert Visit.objects.get(pk=waiting.pk).starts_at == at(MONDAY, 9)
