@@ -123,6 +123,50 @@ def test_a_move_and_a_list_offer_racing_for_one_time_have_one_winner(
         )
 
 
+def test_patients_accepting_one_offered_time_at_once_leave_one_winner(
+    clinic, app_servers
+):
+    doctor, time = clinic["doctor"], at(MONDAY, 16)
+    links = []
+    for number in range(5):
+        entry = WaitlistEntry.objects.create(
+            visit=patient(clinic, at(FRIDAY, 9 + number), 20 + number),
+            earliest_day=MONDAY,
+            latest_day=FRIDAY,
+        )
+        offer = WaitlistOffer.objects.create(
+            entry=entry, practitioner=doctor, starts_at=time
+        )
+        server = app_servers[number % 2]
+        links.append(
+            server.url + reverse("appointments:waitlist_offer", args=[offer.token])
+        )
+    ready = [ready_to_post(link) for link in links]
+    start = threading.Barrier(len(links))
+
+    def press(number):
+        browser, data = ready[number]
+        start.wait()
+        status, _, body = browser.request(links[number], data)
+        return status, body
+
+    with ThreadPoolExecutor(max_workers=len(links)) as pool:
+        results = list(pool.map(press, range(len(links))))
+
+    assert sorted(status for status, _ in results) == [303, 409, 409, 409, 409]
+    assert all(
+        "Sorry, that time has gone" in body for status, body in results if status == 409
+    )
+    assert Visit.objects.filter(starts_at=time).count() == 1
+    assert sorted(WaitlistOffer.objects.values_list("status", flat=True)) == [
+        "accepted",
+        "gone",
+        "gone",
+        "gone",
+        "gone",
+    ]
+
+
 def test_a_cancellation_reaches_the_list_through_the_worker(
     clinic, app_servers, worker, smtp_sink
 ):
