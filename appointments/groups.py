@@ -27,6 +27,10 @@ STAFF_GROUPS = {
             "view_practitioner",
             "view_visittype",
             "view_visitseries",
+            # Who waits for an earlier time; staff may take someone off the list.
+            "view_waitlistentry",
+            "change_waitlistentry",
+            "view_waitlistoffer",
         ],
     },
     # Whose accounts can be booked for visits; they see the requests and the schedule.
@@ -38,6 +42,7 @@ STAFF_GROUPS = {
             "view_patient",
             "view_practitioner",
             "view_visittype",
+            "view_waitlistentry",
         ],
     },
     # Patient-education articles: everything except deleting an article (unpublish instead).

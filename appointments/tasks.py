@@ -21,7 +21,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from .models import NotificationStatus
-from .outbox import delivery
+from .outbox import delivery, waitlist_offers
 from .outbox.holds import expire_due_holds
 from .outbox.reminders import REMINDER_LEAD_TIME, queue_due_reminders
 
@@ -50,12 +50,24 @@ def sweep_outbox() -> int:
         queue_due_reminders()
     except Exception:
         logger.exception("Could not queue visit reminders")
+    try:
+        waitlist_offers.end_passed_entries()
+    except Exception:
+        logger.exception("Could not end cancellation-list entries that have passed")
     # So do held times that ran out, in case their own job was lost.
     try:
         expire_due_holds()
     except Exception:
         logger.exception("Could not expire held times")
     return deliver_due()
+
+
+@task()
+def offer_freed_time(visit_change_id: int) -> int:
+    """A cancellation or move freed a time: offer it to the cancellation list (how many)."""
+    created = waitlist_offers.offer_freed_time(visit_change_id)
+    enqueue_deliveries(created)
+    return len(created)
 
 
 @task()
@@ -136,6 +148,17 @@ def queue_reminder_job(visit) -> None:
         ).enqueue()
     except Exception:
         logger.exception("Could not queue the reminder job for visit %s", visit.pk)
+
+
+def queue_waitlist_offers(visit_change_id: int) -> None:
+    """Queue the offers of the time this cancellation or move freed."""
+    try:
+        offer_freed_time.enqueue(visit_change_id)
+    except Exception:
+        logger.exception(
+            "Could not queue the cancellation-list offers for change %s",
+            visit_change_id,
+        )
 
 
 def queue_hold_expiry_job(visit) -> None:

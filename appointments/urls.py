@@ -46,4 +46,19 @@ urlpatterns = [
         views.VisitCancelView.as_view(),
         name="visit_cancel",
     ),
+    path(
+        "appointments/visits/move/<str:token>/",
+        views.VisitMoveView.as_view(),
+        name="visit_move",
+    ),
+    path(
+        "appointments/visits/earlier/<str:token>/",
+        views.VisitWaitlistView.as_view(),
+        name="visit_waitlist",
+    ),
+    path(
+        "appointments/visits/earlier-time/<str:token>/",
+        views.WaitlistOfferView.as_view(),
+        name="waitlist_offer",
+    ),
 ]

@@ -1,6 +1,7 @@
 """The appointments app's models, by job: what patients send (requests), who they are
-(patients), the schedule (practitioners, visit types, visits), what the front desk keeps
-(frontdesk: status history, audit) and the email outbox (outbox). Import them from here."""
+(patients), the schedule (practitioners, visit types, visits), the cancellation list
+(waitlist), what the front desk keeps (frontdesk: status history, audit) and the email outbox
+(outbox). Import them from here."""
 
 from .frontdesk import AccessRecord, StatusChange
 from .outbox import (
@@ -48,6 +49,15 @@ from .schedule import (
     VisitType,
     VisitTypeQuerySet,
 )
+from .waitlist import (
+    WAITLIST_OFFER_SALT,
+    OfferStatus,
+    WaitlistEntry,
+    WaitlistEntryQuerySet,
+    WaitlistOffer,
+    WaitlistOfferQuerySet,
+    WaitlistStatus,
+)
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -93,4 +103,11 @@ __all__ = [
     "VisitQuerySet",
     "new_reference",
     "short_name",
+    "OfferStatus",
+    "WAITLIST_OFFER_SALT",
+    "WaitlistEntry",
+    "WaitlistEntryQuerySet",
+    "WaitlistOffer",
+    "WaitlistOfferQuerySet",
+    "WaitlistStatus",
 ]

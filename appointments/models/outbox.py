@@ -29,6 +29,8 @@ class NotificationKind(models.TextChoices):
     VISIT_MOVED = "visit_moved", "Visit moved (to the patient)"
     VISIT_CANCELLED = "visit_cancelled", "Visit cancelled (to the patient)"
     CANCELLATION_NOTICE = "cancellation_notice", "Cancellation (to the front desk)"
+    MOVE_NOTICE = "move_notice", "Visit moved online (to the front desk)"
+    WAITLIST_OFFER = "waitlist_offer", "Earlier time offered (to the patient)"
     VISIT_HELD = "visit_held", "Time held, to confirm (to the patient)"
     HOLD_DECLINED = "hold_declined", "Held time declined (to the patient)"
     HOLD_EXPIRED = "hold_expired", "Held time expired (to the patient)"

@@ -183,6 +183,26 @@ def render_cancellation_notice(notification: Notification) -> EmailMessage:
     )
 
 
+def render_move_notice(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    return _email(
+        f"Visit moved online ({context['reference']})", "staff_visit_moved", context
+    )
+
+
+def render_waitlist_offer(notification: Notification) -> EmailMessage:
+    context = _visit_context(notification)
+    offer = notification.waitlist_offer
+    context.update(
+        offer_when=offer.time_in_words,
+        accept_url=settings.SITE_URL
+        + reverse("appointments:waitlist_offer", args=[offer.token]),
+    )
+    return _email(
+        f"An earlier time is free ({context['reference']})", "waitlist_offer", context
+    )
+
+
 # Times held online ----------------------------------------------------------------------------
 
 
@@ -250,6 +270,8 @@ RENDERERS: dict[str, Callable[[Notification], EmailMessage]] = {
     NotificationKind.VISIT_CANCELLED: render_visit_cancelled,
     NotificationKind.VISIT_REMINDER: render_visit_reminder,
     NotificationKind.CANCELLATION_NOTICE: render_cancellation_notice,
+    NotificationKind.MOVE_NOTICE: render_move_notice,
+    NotificationKind.WAITLIST_OFFER: render_waitlist_offer,
     NotificationKind.VISIT_HELD: render_visit_held,
     NotificationKind.HOLD_DECLINED: render_hold_declined,
     NotificationKind.HOLD_EXPIRED: render_hold_expired,

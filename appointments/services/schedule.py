@@ -30,8 +30,9 @@ from ..models import (
     VisitSource,
     VisitStatus,
     VisitType,
+    WaitlistStatus,
 )
-from ..tasks import queue_reminder_job
+from ..tasks import queue_reminder_job, queue_waitlist_offers
 from .history import record_request_status, record_visit_change
 from .outbox import deliver_after_commit, front_desk_email
 
@@ -241,20 +242,45 @@ def reschedule_visit(
         raise SchedulingError("Choose a new time in the future.")
     if starts_at == locked.starts_at:
         raise SchedulingError("That is the visit's time already.")
-    was = locked.starts_at
+    notification_ids = move_locked_visit(
+        locked, starts_at, by=by, tell_patient=tell_patient
+    )
+    deliver_after_commit(notification_ids)
+    _copy(locked, visit)
+    return visit
+
+
+def move_locked_visit(
+    locked: Visit, starts_at: datetime.datetime, *, by, note="", tell_patient=True
+) -> list[int]:
+    """Move a visit the caller has locked: same UID, SEQUENCE + 1; VisitConflict on a clash.
+
+    Returns the patient's notification ids for the caller to deliver after commit. The old
+    time is offered to the cancellation list once the move commits.
+    """
+    was, sequence = locked.starts_at, locked.sequence
     locked.starts_at = starts_at
     locked.sequence += 1
-    _save_or_conflict(locked)
-    record_visit_change(locked, VisitChange.Action.RESCHEDULED, by=by, was=was)
+    try:
+        _save_or_conflict(locked)
+    except VisitConflict:
+        # The caller's copy stays as the database has it: the visit did not move.
+        locked.starts_at, locked.sequence = was, sequence
+        locked.ends_at = was + locked.duration
+        locked.blocked_until = locked.ends_at + locked.buffer
+        raise
+    change = record_visit_change(
+        locked, VisitChange.Action.RESCHEDULED, by=by, was=was, note=note
+    )
     _drop_unsent_visit_mail([locked])
     notification_ids = (
         _tell_patient(locked, NotificationKind.VISIT_MOVED, CallNeeded.TELL_CHANGE)
         if tell_patient
         else []
     )
-    _after_booking(locked, notification_ids)
-    _copy(locked, visit)
-    return visit
+    transaction.on_commit(lambda: queue_reminder_job(locked))
+    transaction.on_commit(lambda: queue_waitlist_offers(change.pk))
+    return notification_ids
 
 
 @transaction.atomic
@@ -305,7 +331,14 @@ def _cancel(locked: Visit, *, reason: str, by) -> None:
             "updated_at",
         ]
     )
-    record_visit_change(locked, VisitChange.Action.CANCELLED, by=by, note=reason)
+    change = record_visit_change(
+        locked, VisitChange.Action.CANCELLED, by=by, note=reason
+    )
+    # A cancelled booking needs no earlier time; the time it frees goes to those waiting.
+    locked.waitlist_entries.filter(status=WaitlistStatus.WAITING).update(
+        status=WaitlistStatus.CANCELLED, ended_at=timezone.now()
+    )
+    transaction.on_commit(lambda: queue_waitlist_offers(change.pk))
     request = locked.appointment_request
     if request is not None:
         request = AppointmentRequest.objects.select_for_update().get(pk=request.pk)

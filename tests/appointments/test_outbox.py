@@ -8,7 +8,13 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from appointments import tasks
-from appointments.models import Notification, NotificationKind, VisitSeries
+from appointments.models import (
+    Notification,
+    NotificationKind,
+    VisitSeries,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from appointments.outbox import delivery
 from appointments.services.intake import release_from_spam
 from appointments.tasks import deliver_notification, schedule_sweep, sweep_outbox
@@ -308,7 +314,21 @@ def test_every_outbox_email_says_it_is_automatic(kind, practice, mailoutbox):
             )
             visit.save()
         about = {"appointment_request": visit.appointment_request, "visit": visit}
-    Notification.objects.create(kind=kind, recipient="someone@example.com", **about)
+    notification = Notification.objects.create(
+        kind=kind, recipient="someone@example.com", **about
+    )
+    if kind == "waitlist_offer":
+        # An offer's email is about the offer: the earlier time it links to.
+        WaitlistOffer.objects.create(
+            entry=WaitlistEntry.objects.create(
+                visit=visit,
+                earliest_day=visit.starts_at.date(),
+                latest_day=visit.starts_at.date(),
+            ),
+            practitioner=visit.practitioner,
+            starts_at=visit.starts_at - datetime.timedelta(days=1),
+            notification=notification,
+        )
 
     tasks.deliver_due()
 

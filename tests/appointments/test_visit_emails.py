@@ -206,7 +206,7 @@ def test_cancel_link_get_shows_a_page_and_changes_nothing(booked, client, mailou
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Cancel your visit?" in body
+    assert "Change or cancel your visit" in body
     assert '<button type="submit" class="button">Cancel my visit</button>' in body
     visit.refresh_from_db()
     visit.appointment_request.refresh_from_db()
@@ -280,7 +280,7 @@ def test_a_tampered_cancel_link_is_refused(booked, client, practice):
     ]:
         get, post = client.get(url), client.post(url)
         assert (get.status_code, post.status_code) == (400, 400)
-        assert "This cancel link does not work" in post.content.decode()
+        assert "This link does not work" in post.content.decode()
     assert list(Visit.objects.filter(cancelled_at__isnull=False)) == []
 
 

@@ -123,7 +123,7 @@ def test_cancel_pages_are_accessible_and_valid(
     visit = make_visit(starts_at=timezone.now() + datetime.timedelta(days=3))
     cancel_path = f"/appointments/visits/cancel/{visit.cancel_token}/"
     page.goto(cancel_path)
-    assert page.locator("h1").inner_text() == "Cancel your visit?"
+    assert page.locator("h1").inner_text() == "Change or cancel your visit"
     assert_accessible(page)
     page.get_by_label("Reason (optional)").fill("Feeling better")
     page.get_by_role("button", name="Cancel my visit").click()

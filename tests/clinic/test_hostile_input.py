@@ -5,15 +5,18 @@ overlong and double encodings, huge values), the path, headers and cookies. The 
 checked against the URLconf, so a new public route joins the property test or fails it.
 """
 
+import datetime
 import urllib.parse
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from appointments.models import WaitlistEntry, WaitlistOffer
 from education.models import Symptom
 from tests.factories import (
     make_article,
@@ -58,6 +61,9 @@ PUBLIC_ROUTES = {
     "contact/": [],
     "contact/received/": [],
     "appointments/visits/cancel/<str:token>/": [],
+    "appointments/visits/move/<str:token>/": ["from", "time"],
+    "appointments/visits/earlier/<str:token>/": ["earliest_day", "latest_day", "leave"],
+    "appointments/visits/earlier-time/<str:token>/": [],
 }
 OTHER_PARAMETERS = ["utm_source", "next", "p", "q", "page", "article", "x" * 300, ""]
 HEADERS = [
@@ -126,20 +132,36 @@ def site(practice):
     practice.save()
     make_opening_hours(practice)
     make_visit_type(pk=1, name="Exam", is_bookable_online=True)
+    later = make_visit(
+        practitioner=visit.practitioner,
+        starts_at=visit.starts_at + datetime.timedelta(days=2),
+    )
+    entry = WaitlistEntry.objects.create(
+        visit=later,
+        earliest_day=timezone.localdate(),
+        latest_day=timezone.localdate(later.starts_at),
+    )
+    offer = WaitlistOffer.objects.create(
+        entry=entry, practitioner=visit.practitioner, starts_at=visit.starts_at
+    )
     return {
         "<slug:slug>": {
             "education/topics/<slug:slug>/": topic.slug,
             "education/<slug:slug>/": article.slug,
         },
         "<int:pk>": str(article.pk),
-        "<str:token>": visit.cancel_token,
+        "<str:token>": {
+            "appointments/visits/earlier-time/<str:token>/": offer.token,
+        },
+        "visit_token": visit.cancel_token,
     }
 
 
 def concrete_path(route, site):
     path = route.replace("<slug:slug>", site["<slug:slug>"].get(route, "x"))
     path = path.replace("<int:pk>", site["<int:pk>"])
-    return "/" + path.replace("<str:token>", site["<str:token>"])
+    token = site["<str:token>"].get(route, site["visit_token"])
+    return "/" + path.replace("<str:token>", token)
 
 
 # Text a client can put in a URL: anything, percent-encoded as bytes, invalid UTF-8 included.
