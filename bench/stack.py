@@ -78,7 +78,6 @@ def site_env(**overrides):
             "EMAIL_TIMEOUT": "5",
             "FRONT_DESK_EMAIL": "frontdesk@bench.invalid",
             "DEFAULT_FROM_EMAIL": "website@bench.invalid",
-            "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -333,16 +332,13 @@ class Stack:
     # The site --------------------------------------------------------------------------------
 
     def gunicorn(self, name, port, env=None, ready_path="/healthz"):
+        """gunicorn with the shipped gunicorn.conf.py as it is: only the address and the number
+        of workers come from the command line (tests/support/processes.py)."""
         return Gunicorn(
             port=port,
             ready_path=ready_path,
             workers=GUNICORN_WORKERS,
             app="clinic.wsgi:application",
-            # Bench-only, until issue 15 makes the shipped configuration fast as it is:
-            # recycling after max_requests (gunicorn.conf.py) would restart every worker each
-            # second or two at benchmark rates, a cost production spreads over hours; and an
-            # access log line per request would be written tens of thousands of times.
-            options=["--max-requests", "0", "--access-logfile", "/dev/null"],
             **self.options(name, env),
         )
 
