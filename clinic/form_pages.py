@@ -112,38 +112,52 @@ class CachedFormPageMixin:
             if state is not None:
                 self.form_page_generation = state["generation"]
 
-    def form_page_key(self, context):
-        """What the page shows besides the generation and the deployment; extend as needed."""
-        form = context["form"]
+    def form_page_key(self):
+        """What the page shows besides the generation and the deployment; extend as needed.
+
+        Computed before the form is built (a kept page spares building it): the initial values
+        the view gives the form, the Boston date, the URL and the template.
+        """
         request = self.request
         return (
-            timezone.localdate(getattr(form, "now", None) or timezone.now()),
+            timezone.localdate(),
             request.scheme,
             request.get_host(),
             request.path,
             tuple(self.get_template_names()),
-            tuple(sorted((name, repr(value)) for name, value in form.initial.items())),
+            tuple(
+                sorted(
+                    (name, repr(value)) for name, value in self.get_initial().items()
+                )
+            ),
         )
+
+    def get_context_data(self, **kwargs):
+        self.kept_page = self.kept_page_key = None
+        if self.form_page_generation is not None and "form" not in kwargs:
+            self.kept_page_key = (
+                self.form_page_generation,
+                _deployment_tag(),
+                *self.form_page_key(),
+            )
+            self.kept_page = kept_pages.get(self.kept_page_key)
+            if self.kept_page is not None:
+                # The page is kept: no form to build, only this visit's values to give.
+                return {"view": self}
+        return super().get_context_data(**kwargs)
 
     def render_to_response(self, context, **response_kwargs):
         form = context.get("form")
-        if (
-            self.form_page_generation is None
-            or self.request.method != "GET"
-            or form is None
-            or form.is_bound
+        kept_page = getattr(self, "kept_page", None)
+        key = getattr(self, "kept_page_key", None)
+        if kept_page is None and (
+            key is None or self.request.method != "GET" or form is None or form.is_bound
         ):
             return super().render_to_response(context, **response_kwargs)
-        key = (
-            self.form_page_generation,
-            _deployment_tag(),
-            *self.form_page_key(context),
-        )
         values = {CSRF_MARK: get_token(self.request)}
         values.update({marker(name): context[name] for name in self.per_visit_context})
-        page = kept_pages.get(key)
-        if page is not None:
-            parts, content_type = page
+        if kept_page is not None:
+            parts, content_type = kept_page
             return HttpResponse(
                 fill(parts, values),
                 content_type=content_type,
@@ -155,7 +169,7 @@ class CachedFormPageMixin:
         pattern = "(" + "|".join(re.escape(mark) for mark in values) + ")"
         parts = tuple(re.split(pattern, response.content.decode(response.charset)))
         # Unless the Boston date turned while rendering: then the next visit renders again.
-        if self.form_page_key(context) == key[2:]:
+        if self.form_page_key() == key[2:]:
             kept_pages.put(key, (parts, response["Content-Type"]))
         response.content = fill(parts, values)
         response.context_data = context
