@@ -13,12 +13,17 @@ def booted_workers(log_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_workers_are_not_recycled_after_many_requests(practice, tmp_path):
+def test_workers_are_not_recycled_and_the_master_holds_no_connection(
+    practice, tmp_path
+):
     log = tmp_path / "gunicorn.log"
     with gunicorn_server(log, workers=1, LOG_LEVEL="INFO") as server:
         for _ in range(120):
             assert FormClient().request(server + "/")[0] == 200
         assert booted_workers(log) == 1
+    # Preloading imported the site in the master without connecting to the database (the
+    # pre_fork hook would have said so, and closed the connection).
+    assert "The preloaded app opened database connections" not in log.read_text()
 
 
 @pytest.mark.django_db(transaction=True)
