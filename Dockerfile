@@ -32,4 +32,6 @@ USER clinic
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "bin/healthcheck"]
+# gunicorn.conf.py preloads the app: restart the container to deploy new code (a SIGHUP would
+# re-fork workers from the code the master already holds).
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "clinic.wsgi"]

@@ -78,6 +78,11 @@ class SubmissionForm(forms.ModelForm):
             cleaned_data["submission_token"], cleaned_data["rendered_at"] = stamp
         return cleaned_data
 
+    def validate_constraints(self):
+        """Nothing more to ask the database: each form's clean() states every check constraint
+        of its model in the patient's words, and the database enforces them on insert anyway.
+        (Django's own validation would spend a query per submission evaluating them.)"""
+
     def spam_reason(self) -> str:
         """Why a valid submission looks like a bot's, or "" for a person's."""
         if self.cleaned_data.get("website"):

@@ -14,7 +14,8 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.cache import cache
+from django.db import connection, router, transaction
 from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
@@ -32,11 +33,20 @@ SWEEP_LOCK_ID = 4_204_202_605
 
 
 @task()
-def deliver_notification(notification_id: int) -> bool:
-    """Send one notification if it is still due (a no-op when it was sent meanwhile)."""
-    claimed = delivery.claim(notification_ids=[notification_id], limit=1)
+def deliver_notification(notification_id: int, *also: int) -> bool:
+    """Send a notification if it is still due (a no-op when it was sent meanwhile).
+
+    `also`: more of the same submission's notifications (its staff and patient emails), so that
+    a submission queues one task, not one per email.
+    """
+    ids = [notification_id, *also]
+    claimed = delivery.claim(notification_ids=ids, limit=len(ids))
     sent = [delivery.deliver(notification) for notification in claimed]
     _queue_retries(claimed)
+    # The sweep re-queues itself; checking once a sweep interval that one is queued is plenty.
+    # The worker checks, not the patient's request: a submission spends no queries on it.
+    if cache.add("appointments:sweep-checked", 1, settings.OUTBOX_SWEEP_SECONDS):
+        schedule_sweep()
     return any(sent)
 
 
@@ -118,6 +128,42 @@ def enqueue_delivery(
 def enqueue_deliveries(notification_ids: list[int]) -> None:
     for notification_id in notification_ids:
         enqueue_delivery(notification_id)
+
+
+def _tasks_share_the_transaction() -> bool:
+    """Whether a task queued now is written in the caller's open transaction."""
+    return (
+        isinstance(deliver_notification.get_backend(), DatabaseBackend)
+        and transaction.get_connection(
+            router.db_for_write(DBTaskResult)
+        ).in_atomic_block
+    )
+
+
+def enqueue_with_rows(notification_ids: list[int]) -> None:
+    """One delivery task for these new notifications, committed with them or not at all.
+
+    With the database backend the task row goes into the caller's transaction: the worker can
+    only see it once the notifications are committed, and a rolled-back submission leaves no
+    task behind. An error here fails the caller's transaction, as any of its writes would.
+    With another backend the task is queued once the transaction commits (a failure to queue
+    is then left to the sweep).
+    """
+    if not notification_ids:
+        return
+    if _tasks_share_the_transaction():
+        deliver_notification.enqueue(*notification_ids)
+    else:
+        transaction.on_commit(lambda: _enqueue_quietly(notification_ids))
+
+
+def _enqueue_quietly(notification_ids: list[int]) -> None:
+    try:
+        deliver_notification.enqueue(*notification_ids)
+    except Exception:
+        logger.exception(
+            "Could not queue notifications %s; the sweep will", notification_ids
+        )
 
 
 def schedule_sweep() -> None:

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
+from clinic.form_pages import CachedFormPageMixin
 from clinic.models import Practice, Weekday
 
 from .forms import (
@@ -83,7 +84,9 @@ def too_many_requests(request):
 
 # Error reports never show what patients typed; pages carrying a one-time token are never cached.
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
-class SubmissionFormView(FormView):
+class SubmissionFormView(CachedFormPageMixin, FormView):
+    # A first visit's page is rendered once and filled in with each visit's tokens.
+    per_visit_context = ("form_stamp",)
     model = None
     submit = None
     received_url_name = ""
@@ -144,21 +147,24 @@ class SubmissionFormView(FormView):
 
     def form_valid(self, form):
         token = form.cleaned_data["submission_token"]
-        submission = self.model.objects.filter(submission_token=token).first()
-        if submission is None:
-            # Each form (token) counts once towards the limit, however often it is posted:
-            # concurrent retries of one form are one request, not twenty.
-            # Kept with the counters, where no flood of cached pages can evict it.
-            first_post = caches[settings.RATELIMIT_USE_CACHE].add(
-                f"appointments:token:{token}", 1, 3600
-            )
-            if is_rate_limited(
-                self.request,
-                group=self.rate_limit_group,
-                rate=settings.REQUEST_RATE_LIMIT,
-                increment=first_post,
-            ):
+        # Each form (token) counts once towards the limit, however often it is posted:
+        # concurrent retries of one form are one request, not twenty.
+        # Kept with the counters, where no flood of cached pages can evict it.
+        first_post = caches[settings.RATELIMIT_USE_CACHE].add(
+            f"appointments:token:{token}", 1, 3600
+        )
+        if is_rate_limited(
+            self.request,
+            group=self.rate_limit_group,
+            rate=settings.REQUEST_RATE_LIMIT,
+            increment=first_post,
+        ):
+            # A form already stored is confirmed whatever the limit; only a new one waits.
+            submission = self.model.objects.filter(submission_token=token).first()
+            if submission is None:
                 return too_many_requests(self.request)
+        else:
+            # A repeat of a stored form (a double click, a retry) gets the stored one back.
             submission, _ = self.submit(
                 submission_token=token,
                 spam_reason=form.spam_reason(),

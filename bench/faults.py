@@ -521,9 +521,11 @@ def redis_down(stack):
 
 # The public pages the disk-lost fault compares before and after (those this build serves).
 RESTORED_PAGES = ["/", "/visit/", "/education/", ARTICLE_PATH, FORM_PATH]
-# What differs between two renderings of the same page: nonces, CSRF and one-time form tokens.
+# What differs between two renderings of the same page: nonces, CSRF and one-time form tokens,
+# and the article feedback form's token (signed with the time it was rendered).
 PER_VISIT = re.compile(
-    r'(nonce|name="csrfmiddlewaretoken" value|name="form_stamp" value)="[^"]*"'
+    r'(nonce|name="csrfmiddlewaretoken" value|name="form_stamp" value|name="token" value)'
+    r'="[^"]*"'
 )
 
 

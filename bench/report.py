@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import load
+
 
 @dataclass(frozen=True)
 class Target:
@@ -52,11 +54,20 @@ FORM_TOKEN_RE = re.compile(
 
 
 def private_values(html):
-    """What must differ between two visitors: CSP nonces, CSRF and one-time form tokens."""
+    """What must differ between two visitors: CSP nonces, CSRF and one-time form tokens.
+
+    A one-time token is a hidden UUID, or a signed value whose payload holds one ("token");
+    a signed value naming only what the page shows (the article feedback form's, which names
+    the article) is the same for everyone by design, on a page that is shared anyway.
+    """
     return {
         "nonce": NONCE_RE.findall(html),
         "csrf": CSRF_RE.findall(html),
-        "form token": [a or b for a, b in FORM_TOKEN_RE.findall(html) if a or b],
+        "form token": [
+            value
+            for a, b in FORM_TOKEN_RE.findall(html)
+            if (value := a or b) and load.submission_token([("token", value)])
+        ],
     }
 
 

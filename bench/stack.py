@@ -44,6 +44,11 @@ SITE_PORT = int(os.environ.get("BENCH_SITE_PORT", 8089))
 FLOOR_PORT = int(os.environ.get("BENCH_FLOOR_PORT", 8090))
 FLOOR_MIDDLEWARE_PORT = int(os.environ.get("BENCH_FLOOR_MIDDLEWARE_PORT", 8091))
 SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", 2526))
+WAGTAIL_PORT = int(os.environ.get("BENCH_WAGTAIL_PORT", 8092))
+# The comparison target's own virtualenv (bench/wagtail_site): made once, kept in bench/out.
+WAGTAIL_VENV = Path(os.environ.get("BENCH_WAGTAIL_VENV", OUT / "wagtail-venv"))
+WAGTAIL_REQUIREMENTS = ["wagtail==8.0.1", "gunicorn==27.0.1", "psycopg2-binary==2.9.13"]
+WAGTAIL_DB = "wagtail_bench"
 DB_NAME = "clinic_bench"
 GUNICORN_WORKERS = 4
 # What the processes the stack starts have in their command lines (see clean_up_after_a_killed_run).
@@ -78,7 +83,6 @@ def site_env(**overrides):
             "EMAIL_TIMEOUT": "5",
             "FRONT_DESK_EMAIL": "frontdesk@bench.invalid",
             "DEFAULT_FROM_EMAIL": "website@bench.invalid",
-            "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -333,16 +337,13 @@ class Stack:
     # The site --------------------------------------------------------------------------------
 
     def gunicorn(self, name, port, env=None, ready_path="/healthz"):
+        """gunicorn with the shipped gunicorn.conf.py as it is: only the address and the number
+        of workers come from the command line (tests/support/processes.py)."""
         return Gunicorn(
             port=port,
             ready_path=ready_path,
             workers=GUNICORN_WORKERS,
             app="clinic.wsgi:application",
-            # Bench-only, until issue 15 makes the shipped configuration fast as it is:
-            # recycling after max_requests (gunicorn.conf.py) would restart every worker each
-            # second or two at benchmark rates, a cost production spreads over hours; and an
-            # access log line per request would be written tens of thousands of times.
-            options=["--max-requests", "0", "--access-logfile", "/dev/null"],
             **self.options(name, env),
         )
 
@@ -364,6 +365,67 @@ class Stack:
         env = {**self.env, "DJANGO_SETTINGS_MODULE": settings}
         # The floor has one URL, "/": a request for any other would only log an error.
         self.run(name, self.gunicorn(name, port, env, ready_path="/"))
+
+    def start_wagtail(self):
+        """The comparison target (bench/wagtail_site) in its own virtualenv: its article's path.
+
+        None, with the reason logged, where it cannot run (no network for pip, say): the
+        benchmark then reports the pages against the floor only.
+        """
+        python = WAGTAIL_VENV / "bin" / "python"
+        env = {
+            **self.env,
+            "DJANGO_SETTINGS_MODULE": "bench.wagtail_site.settings",
+            "BENCH_PG_PORT": str(PG_PORT),
+            "BENCH_WAGTAIL_DB": WAGTAIL_DB,
+        }
+        try:
+            if not (WAGTAIL_VENV / ".installed").exists():
+                log(f"Wagtail: making its virtualenv in {WAGTAIL_VENV} (once)")
+                subprocess.run([PYTHON, "-m", "venv", str(WAGTAIL_VENV)], check=True)
+                subprocess.run(
+                    [str(python), "-m", "pip", "install", "--quiet"]
+                    + ["--disable-pip-version-check", *WAGTAIL_REQUIREMENTS],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                (WAGTAIL_VENV / ".installed").touch()
+            subprocess.run(
+                [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(PG_PORT)]
+                + ["-U", "postgres", WAGTAIL_DB],
+                check=True,
+                capture_output=True,
+            )
+            for argv in (
+                ["-m", "django", "migrate", "--noinput"],
+                ["-m", "bench.wagtail_site.setup"],
+            ):
+                done = subprocess.run(
+                    [str(python), *argv],
+                    env=env,
+                    cwd=REPO,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+            path = done.stdout.strip().splitlines()[-1]
+            self.run(
+                "wagtail",
+                OtherPythonGunicorn(
+                    python,
+                    port=WAGTAIL_PORT,
+                    ready_path=path,
+                    workers=GUNICORN_WORKERS,
+                    app="bench.wagtail_site.wsgi:application",
+                    **self.options("wagtail", env),
+                ),
+            )
+        except (OSError, subprocess.CalledProcessError, AssertionError) as error:
+            detail = getattr(error, "stderr", "") or ""
+            log(f"Wagtail: not available ({error}) {str(detail)[-1500:]}")
+            return None
+        return path
 
     def gunicorn_workers(self, name="site"):
         return self.processes[name].worker_pids()
@@ -401,6 +463,35 @@ class Stack:
             timeout=10,
             what="the SMTP sink to stop",
         )
+
+
+class OtherPythonGunicorn(Gunicorn):
+    """The same gunicorn command (and gunicorn.conf.py) run by another virtualenv's Python."""
+
+    def __init__(self, python, **kwargs):
+        super().__init__(**kwargs)
+        self.python = str(python)
+
+    def command(self):
+        return [self.python, *super().command()[1:]]
+
+
+def worker_rss_mb(pids):
+    """Resident memory of each of these processes, in MB (None for one that is gone)."""
+    sizes = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            sizes.append(None)
+            continue
+        kilobytes = next(
+            int(line.split()[1])
+            for line in status.splitlines()
+            if line.startswith("VmRSS:")
+        )
+        sizes.append(round(kilobytes / 1024, 1))
+    return sizes
 
 
 def probe(*args):

@@ -1,9 +1,12 @@
-"""Putting emails in the outbox: rows created in the caller's transaction, tasks after commit."""
+"""Putting emails in the outbox: rows created in the caller's transaction, tasks after commit.
+
+A new submission's notifications are the exception: their one task row is written in the same
+transaction when the task table is in this database (tasks.enqueue_with_rows).
+"""
 
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +19,7 @@ from ..models import (
     NotificationStatus,
     Submission,
 )
-from ..tasks import enqueue_deliveries, enqueue_delivery, schedule_sweep
+from ..tasks import enqueue_deliveries, enqueue_delivery, enqueue_with_rows
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +60,10 @@ def queue_submission_notifications(submission: Submission) -> list[Notification]
             Notification(kind=patient_kind, recipient=submission.email, **about)
         )
     notifications = Notification.objects.bulk_create(notifications)
-    ids = [notification.pk for notification in notifications]
-    transaction.on_commit(lambda: _enqueue_with_sweep(ids))
+    # One task for all of them, in this transaction (tasks.enqueue_with_rows): a submission
+    # is then its own rows and one task row, committed together.
+    enqueue_with_rows([notification.pk for notification in notifications])
     return notifications
-
-
-def _enqueue_with_sweep(notification_ids: list[int]) -> None:
-    enqueue_deliveries(notification_ids)
-    # The sweep re-queues itself; checking it once a sweep interval is plenty, and spares
-    # each submission the advisory lock under load.
-    if cache.add("appointments:sweep-checked", 1, settings.OUTBOX_SWEEP_SECONDS):
-        schedule_sweep()
 
 
 def send_again(notifications) -> int:
