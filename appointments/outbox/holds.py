@@ -23,6 +23,7 @@ from ..models import (
     VisitChange,
     VisitStatus,
 )
+from . import waitlist_offers
 
 
 def expire_due_holds(*, now: datetime.datetime | None = None) -> list[int]:
@@ -59,16 +60,18 @@ def expire_hold(visit_id: int, *, now: datetime.datetime | None = None) -> list[
             "updated_at",
         ]
     )
-    VisitChange.objects.create(
+    change = VisitChange.objects.create(
         visit=visit,
         action=VisitChange.Action.EXPIRED,
         note="Nobody confirmed or declined it in time.",
     )
     _close_request(visit.appointment_request_id)
+    # The freed time goes to the cancellation list, as a cancelled visit's does.
+    offers = waitlist_offers.offer_freed_time(change.pk)
     if not visit.patient.email:
         visit.call_needed = CallNeeded.TELL_CANCEL
         visit.save(update_fields=["call_needed", "updated_at"])
-        return []
+        return offers
     notification = Notification.objects.create(
         appointment_request_id=visit.appointment_request_id,
         visit=visit,
@@ -76,7 +79,7 @@ def expire_hold(visit_id: int, *, now: datetime.datetime | None = None) -> list[
         kind=NotificationKind.HOLD_EXPIRED,
         recipient=visit.patient.email,
     )
-    return [notification.pk]
+    return [notification.pk, *offers]
 
 
 def _close_request(request_id: int | None) -> None:

@@ -37,7 +37,7 @@ from ..models import (
     VisitStatus,
     VisitType,
 )
-from ..tasks import queue_hold_expiry_job, queue_reminder_job
+from ..tasks import queue_hold_expiry_job, queue_reminder_job, queue_waitlist_offers
 from .history import record_request_status, record_visit_change
 from .outbox import deliver_after_commit, front_desk_email
 from .patients import find_or_create_patient
@@ -259,7 +259,9 @@ def decline_hold(*, visit: Visit, by, note: str = "") -> Visit:
             "updated_at",
         ]
     )
-    record_visit_change(locked, VisitChange.Action.DECLINED, by=by, note=note)
+    change = record_visit_change(locked, VisitChange.Action.DECLINED, by=by, note=note)
+    # The freed time goes to the cancellation list, as a cancelled visit's does.
+    transaction.on_commit(lambda: queue_waitlist_offers(change.pk))
     request = locked.appointment_request
     if request is not None:
         request = AppointmentRequest.objects.select_for_update().get(pk=request.pk)

@@ -13,11 +13,14 @@ from appointments import tasks
 from appointments.models import (
     Notification,
     Visit,
+    VisitStatus,
     WaitlistEntry,
     WaitlistOffer,
     WaitlistStatus,
 )
+from appointments.outbox.holds import expire_due_holds
 from appointments.outbox.waitlist_offers import OFFERS_PER_TIME, end_passed_entries
+from appointments.services.online_booking import decline_hold
 from appointments.services.schedule import cancel_visit, cancel_visit_by_patient
 from tests.factories import (
     make_front_desk_user,
@@ -287,6 +290,34 @@ def test_a_staff_cancellation_and_a_move_free_times_too(
             "starts_at", flat=True
         )
     ) == [at(MONDAY, 10), at(MONDAY, 11)]
+
+
+@pytest.mark.parametrize("ending", ["declined by staff", "expired"])
+def test_a_hold_that_ends_unconfirmed_frees_its_time_for_the_list(
+    clinic, visit_at, ending, django_capture_on_commit_callbacks, mailoutbox
+):
+    waiting = visit_at(at(FRIDAY, 15), number=2)
+    join(waiting, MONDAY, FRIDAY)
+    hold = visit_at(at(MONDAY, 10), number=1)
+    ends = timezone.now() + datetime.timedelta(hours=1)
+    Visit.objects.filter(pk=hold.pk).update(
+        status=VisitStatus.HELD, hold_expires_at=ends
+    )
+    hold.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if ending == "expired":
+            expire_due_holds(now=ends)
+        else:
+            decline_hold(visit=hold, by=make_staff_user())
+    run_queued(tasks.offer_freed_time)
+
+    assert list(
+        WaitlistOffer.objects.filter(entry__visit=waiting).values_list(
+            "starts_at", flat=True
+        )
+    ) == [at(MONDAY, 10)]
+    assert set(offer_links(mailoutbox)) == {"patient2@example.com"}
 
 
 def test_the_first_to_accept_gets_the_time_and_the_others_see_it_has_gone(
