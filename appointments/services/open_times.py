@@ -183,6 +183,73 @@ def nearest(
     return sorted(closest, key=lambda t: t.starts_at)
 
 
+# A page needs a week or two of times, not the whole horizon: a year of start times costs about a
+# second of arithmetic on this machine. The pages read the calendar this many days at a time,
+# doubling while they have not found enough.
+FIRST_WINDOW_DAYS = 14
+
+
+def days_with_times(
+    *,
+    visit_type: VisitType,
+    count: int,
+    first_day: datetime.date | None = None,
+    practitioner: Practitioner | None = None,
+    practice=None,
+    now: datetime.datetime | None = None,
+) -> list[tuple[datetime.date, list[OpenTime]]]:
+    """The first `count` days that have open times from `first_day` on, as `by_day()` gives
+    them. Two queries per window read: usually one window, never more than six in a year."""
+    practice = practice if practice is not None else Practice.get_current()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    horizon = last_bookable_day(practice, now=now) or today + datetime.timedelta(
+        days=MAX_HORIZON_DAYS
+    )
+    first = max(first_day or today, today)
+    span = FIRST_WINDOW_DAYS
+    days = []
+    while len(days) < count and first <= horizon:
+        last = min(first + datetime.timedelta(days=span - 1), horizon)
+        days += by_day(
+            open_times(
+                visit_type=visit_type,
+                practitioner=practitioner,
+                first_day=first,
+                last_day=last,
+                practice=practice,
+                now=now,
+            )
+        )
+        first, span = last + datetime.timedelta(days=1), span * 2
+    return days[:count]
+
+
+def nearest_open_times(
+    *,
+    visit_type: VisitType,
+    moment: datetime.datetime,
+    count: int = 6,
+    practice=None,
+    now: datetime.datetime | None = None,
+) -> list[OpenTime]:
+    """The `count` open times nearest `moment`, read from a window around its day that widens
+    until it holds enough (or covers the horizon)."""
+    day = timezone.localdate(moment)
+    span = FIRST_WINDOW_DAYS // 2
+    while True:
+        times = open_times(
+            visit_type=visit_type,
+            first_day=day - datetime.timedelta(days=span),
+            last_day=day + datetime.timedelta(days=span),
+            practice=practice,
+            now=now,
+        )
+        if len(times) >= count or span > MAX_HORIZON_DAYS:
+            return nearest(times, moment, count=count)
+        span *= 3
+
+
 def find(times: list[OpenTime], key: str) -> OpenTime | None:
     """The open time a form's value names, or None if it is not (or no longer) open."""
     return next((t for t in times if t.key == key), None)

@@ -145,10 +145,12 @@ class OnlineBookingTimesView(View):
 def page_of_times(practice, visit_type, start):
     """([(day, times)] for up to DAYS_PER_PAGE days from `start`, the first day of the next
     page or None)."""
-    times = open_times_engine.open_times(
-        visit_type=visit_type, first_day=start, practice=practice
+    days = open_times_engine.days_with_times(
+        visit_type=visit_type,
+        count=DAYS_PER_PAGE + 1,
+        first_day=start,
+        practice=practice,
     )
-    days = open_times_engine.by_day(times)
     page, rest = days[:DAYS_PER_PAGE], days[DAYS_PER_PAGE:]
     return page, (rest[0][0] if rest else None)
 
@@ -248,11 +250,13 @@ class OnlineBookingDetailsView(SubmissionFormView):
         parsed = open_times_engine.parse_key(
             form.data.get("time", "") or self.request.GET.get("time", "")
         )
-        times = open_times_engine.open_times(
-            visit_type=visit_type, practice=self.practice
-        )
         around = parsed[1] if parsed else timezone.now()
-        offered = open_times_engine.nearest(times, around, count=NEAREST_COUNT)
+        offered = open_times_engine.nearest_open_times(
+            visit_type=visit_type,
+            moment=around,
+            count=NEAREST_COUNT,
+            practice=self.practice,
+        )
         context = self.get_context_data(
             form=form,
             offered_times=offered,

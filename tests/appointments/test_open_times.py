@@ -335,3 +335,37 @@ def test_the_database_refuses_a_visit_over_a_held_one_but_not_over_a_freed_one(d
             status=status,
         )
     make_visit(patient=patient, practitioner=doctor, starts_at=at(MONDAY, 10))
+
+
+def test_a_page_of_days_finds_times_beyond_a_closed_month_and_stops_at_the_horizon(
+    practice, doctor
+):
+    # Open on Mondays only, closed for the first five weeks: the first open days lie far past
+    # the first window the page reads, and the horizon ends the search.
+    setup(practice, weekdays=(0,), online_booking_horizon_days=90)
+    make_closure(practice, MONDAY, MONDAY + datetime.timedelta(days=34))
+    exam = make_visit_type(duration_minutes=60)
+
+    days = engine.days_with_times(visit_type=exam, count=10, now=NOW)
+
+    first_open = MONDAY + datetime.timedelta(days=35)
+    last_day = datetime.date(2027, 4, 29)  # 90 days after NOW
+    mondays = [first_open + datetime.timedelta(weeks=n) for n in range(10)]
+    assert [day for day, _ in days] == [m for m in mondays if m <= last_day]
+    assert len(days) == 8
+    assert all(clock(times) == ["09:00", "10:00", "11:00"] for _, times in days)
+
+
+def test_the_nearest_times_to_a_taken_one_come_from_around_it(practice, doctor):
+    setup(practice, online_booking_horizon_days=200)
+    exam = make_visit_type(duration_minutes=60)
+    taken = at(MONDAY + datetime.timedelta(weeks=20), 10)
+
+    nearest = engine.nearest_open_times(visit_type=exam, moment=taken, count=4, now=NOW)
+
+    assert [t.starts_at for t in nearest] == [
+        taken - datetime.timedelta(hours=1),
+        taken,
+        taken + datetime.timedelta(hours=1),
+        at(MONDAY + datetime.timedelta(weeks=20, days=1), 9),
+    ]
