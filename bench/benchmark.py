@@ -59,7 +59,10 @@ PAGES = [
     ("Article page", None),  # the seed article, resolved at run time
     ("Search", "/education/search/?q=nerve+pain"),
     ("Request form", FORM_PATH),
+    ("Open times (a year of visits)", None),  # the bench visit type's, from the probe
 ]
+# Holds fetched for the hold submission run: more than 16 patients post in its 15 seconds.
+HOLD_FORMS = 1500
 
 
 def article_path(stack):
@@ -81,11 +84,11 @@ def drive(url):
     return load.wrk(url, seconds=SECONDS, connections=CONNECTIONS)
 
 
-def submissions(clients, seconds, prefetch=0, pipelined=False):
+def submissions(clients, seconds, prefetch=0, pipelined=False, form_path=FORM_PATH):
     driver = load.SubmissionLoad(
         "127.0.0.1",
         SITE_PORT,
-        FORM_PATH,
+        form_path,
         clients=clients,
         seconds=seconds,
         fill_seconds=FILL_SECONDS,
@@ -212,6 +215,31 @@ def submission_throughput(run):
         f"{submission['rps']:.0f} stored submissions/s vs floor {submission['floor_rps']:.0f} "
         f"req/s = {submission['ratio']:.0%}, POST p50 {fmt(submission['p50_ms'], '.1f')} ms, "
         f"p99 {fmt(submission['p99_ms'], '.1f')} ms" + vs_wagtail(submission)
+    )
+
+
+def open_times_page(run):
+    booking = run.figures.get("online_booking") or {}
+    page = run.page("Open times (a year of visits)")
+    if page is None or "queries" not in booking:
+        return False, f"no open-times page on this build ({booking.get('error', '')})"
+    return booking["queries"] <= 6 and page["errors"] == 0, (
+        f"{booking['queries']} queries with {booking['visits']} visits in the schedule; "
+        f"{page['rps']:.0f} req/s = {page['ratio']:.0%} of the floor, "
+        f"p99 {fmt(page['p99_ms'], '.1f')} ms, {page['errors']} errors"
+    )
+
+
+def hold_submissions(run):
+    page = run.page("Hold submission")
+    if page is None:
+        return False, "no hold submissions on this build"
+    statuses = page.get("statuses", {})
+    bad = {k: v for k, v in statuses.items() if k != "303"}
+    return not bad and statuses.get("303", 0) > 0, (
+        f"{page['rps']:.0f} held times/s = {page['ratio']:.0%} of the floor, POST p50 "
+        f"{fmt(page['p50_ms'], '.1f')} ms, p99 {fmt(page['p99_ms'], '.1f')} ms, "
+        f"statuses {statuses}"
     )
 
 
@@ -359,6 +387,14 @@ TARGETS = [
     ),
     Target("A submission makes at most 8 SQL queries", submission_queries),
     Target(
+        "Open-times page from a year of visits in at most 6 queries, no errors",
+        open_times_page,
+    ),
+    Target(
+        "Hold submissions, each a different open time: every one held (303), no 5xx",
+        hold_submissions,
+    ),
+    Target(
         "Article cache miss <= 5 queries, constant in references/topics/related",
         article_queries,
     ),
@@ -423,8 +459,15 @@ def main():
         site_pids_at_start = sorted(stack.gunicorn_workers())
 
         pages = []
+        log("Online booking: the open-times page and the open times to hold")
+        booking = probe("online-booking", str(HOLD_FORMS)) or {}
+        figures["online_booking"] = {
+            k: v for k, v in booking.items() if k != "details_paths"
+        }
         for label, path in PAGES:
-            if path is None:
+            if path is None and label.startswith("Open times"):
+                path = booking.get("times_path")
+            elif path is None:
                 path = article_path(stack)
             if path is None or report.fetch(site_url() + path)[0] != 200:
                 figures["notes"].append(
@@ -519,6 +562,42 @@ def main():
                     "errors": sum(v for k, v in statuses.items() if k != 303),
                     "statuses": {str(k): v for k, v in statuses.items()},
                 }
+            )
+
+        if booking.get("details_paths"):
+            log(f"Hold submission: {CONNECTIONS} patients, {SECONDS}s of POSTs")
+            run, seconds = submissions(
+                CONNECTIONS,
+                SECONDS,
+                prefetch=SECONDS * 4,
+                form_path=booking["details_paths"],
+            )
+            statuses = run.statuses()
+            result = paired(
+                {
+                    "rps": statuses.get(303, 0) / seconds,
+                    "p50_ms": run.latency(50),
+                    "p99_ms": run.latency(99),
+                }
+            )
+            figures["pages"].append(
+                {
+                    "label": "Hold submission",
+                    "path": "POST /appointments/book/details/",
+                    **result,
+                    "queries_cold": None,
+                    "queries_miss": None,
+                    "queries_hit": None,
+                    "bytes": None,
+                    "gzip_bytes": None,
+                    "errors": sum(v for k, v in statuses.items() if k != 303),
+                    "statuses": {str(k): v for k, v in statuses.items()},
+                }
+            )
+        else:
+            figures["notes"].append(
+                "Hold submission: no open times to hold on this build "
+                f"({booking.get('error', 'online booking unavailable')})."
             )
 
         import gzip

@@ -321,6 +321,10 @@ class SubmissionLoad:
         pipelined=False,
     ):
         self.host, self.port, self.form_path = host, port, form_path
+        # A list of paths: each fetch takes the next one (the hold run's distinct open times).
+        self._paths = (
+            collections.deque(form_path) if isinstance(form_path, list) else None
+        )
         self.clients, self.seconds, self.fill_seconds = clients, seconds, fill_seconds
         self.prefetch = prefetch
         self.pipelined = pipelined
@@ -337,8 +341,15 @@ class SubmissionLoad:
 
     def _fetch(self, patient):
         """(fetched at, action, data) of a freshly rendered form, or None."""
+        path = self.form_path
+        if self._paths is not None:
+            with self._counter_lock:
+                if not self._paths:
+                    time.sleep(0.2)
+                    return None
+                path = self._paths.popleft()
         try:
-            status, headers, content = patient.get(self.form_path)
+            status, headers, content = patient.get(path)
         except (OSError, http.client.HTTPException):
             with self.run.lock:
                 self.run.form_fetches.append((time.monotonic(), None, None, False))
@@ -365,7 +376,7 @@ class SubmissionLoad:
             return None
         return (
             time.monotonic(),
-            form["action"] or self.form_path,
+            form["action"] or path,
             fill_form(form, self._next()),
         )
 

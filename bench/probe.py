@@ -8,6 +8,9 @@ python -m bench.probe article-constancy                queries of article pages 
 python -m bench.probe book-visits                      an owner (superuser), a practitioner and
                                                        visits next week, for the disk-lost fault
 python -m bench.probe schedule-page '<monday>'         the admin's week schedule as the owner sees it
+python -m bench.probe online-booking '<count>'         the open-times page's path and its queries,
+                                                       and `count` details pages of distinct
+                                                       open times, for the hold submissions
 Prints one JSON document on stdout.
 """
 
@@ -233,6 +236,40 @@ def schedule_page(monday):
     return {"status": response.status_code, "html": response.content.decode()}
 
 
+def online_booking(count):
+    """The open-times page of the bench's visit type, its SQL queries (a year of visits in the
+    schedule), and the details pages of the first `count` open times, one per hold."""
+    from urllib.parse import urlencode
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from appointments.models import VisitType
+    from appointments.services.open_times import open_times
+    from bench.seed import BENCH_VISIT_TYPE
+
+    visit_type = VisitType.objects.filter(name=BENCH_VISIT_TYPE).first()
+    if visit_type is None:
+        return {"error": "no bench visit type (bench.seed did not run?)"}
+    query = {"patient_type": "new", "visit_type": visit_type.pk}
+    times_path = f"{reverse('appointments:online_booking_times')}?{urlencode(query)}"
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.get(times_path)  # the practice record and the page cache state cached
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(times_path)
+    details = reverse("appointments:online_booking_details")
+    keys = [t.key for t in open_times(visit_type=visit_type)][:count]
+    return {
+        "times_path": times_path,
+        "status": response.status_code,
+        "queries": len(captured),
+        "visits": visit_type.visits.count(),
+        "details_paths": [f"{details}?{urlencode({**query, 'time': k})}" for k in keys],
+    }
+
+
 def main():
     django.setup()
     command = sys.argv[1]
@@ -248,6 +285,8 @@ def main():
         result = schedule_article(float(sys.argv[2]))
     elif command == "book-visits":
         result = book_visits()
+    elif command == "online-booking":
+        result = online_booking(int(sys.argv[2]))
     elif command == "schedule-page":
         result = schedule_page(sys.argv[2])
     else:

@@ -5,7 +5,11 @@ python -m bench.seed   (with the bench environment; after `manage.py load_seed`)
 - 500+ published articles of ~1,500 words built from the seed article's own sentences, with
   headings, lists, topics, references and related articles in varying numbers, so that the
   query counts can be compared between the leanest and the richest article;
-- 10,000 past appointment requests over the last two years, with their sent notifications.
+- 10,000 past appointment requests over the last two years, with their sent notifications;
+- online booking switched on (hold then confirm, a year ahead), opening hours Monday to Friday
+  9:00-17:00, one practitioner, a 30-minute visit type patients may book online, and a year of
+  booked visits ahead (every other half hour of every working day: 8 a day, ~2,000 in all), so
+  the open-times page is measured against a full year of the schedule.
 """
 
 import random
@@ -19,6 +23,8 @@ import django
 
 ARTICLES = 500
 PAST_REQUESTS = 10_000
+VISITS_PER_DAY = 8
+BENCH_VISIT_TYPE = "Bench visit"
 SEED_TEXT = Path(__file__).resolve().parent.parent / "seed" / "neuropathic-pain.txt"
 
 
@@ -278,11 +284,69 @@ def article_extremes():
     return result
 
 
+def seed_schedule(stdout):
+    import datetime
+
+    from django.utils import timezone
+
+    from appointments.models import Patient, Practitioner, Visit, VisitType
+    from clinic.models import OnlineBooking, OpeningHours, Practice
+
+    if VisitType.objects.filter(name=BENCH_VISIT_TYPE).exists():
+        return
+    practice = Practice.objects.get()
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            practice=practice,
+            weekday=weekday,
+            opens_at=datetime.time(9),
+            closes_at=datetime.time(17),
+        )
+    practice.online_booking = OnlineBooking.HOLD
+    practice.hold_hours = 24
+    practice.online_booking_horizon_days = 366
+    practice.save()
+    practitioner = Practitioner.objects.create(name="Bench Practitioner")
+    visit_type = VisitType.objects.create(
+        name=BENCH_VISIT_TYPE, duration_minutes=30, is_bookable_online=True
+    )
+    length = datetime.timedelta(minutes=30)
+    patients = Patient.objects.bulk_create(
+        Patient(name=f"Bench Visit Patient {n}", phone=f"+1617556{n:04d}")
+        for n in range(500)
+    )
+    today = timezone.localdate()
+    visits = []
+    for offset in range(1, 367):
+        day = today + datetime.timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for slot in range(VISITS_PER_DAY):
+            starts_at = timezone.make_aware(
+                datetime.datetime.combine(day, datetime.time(9 + slot))
+            )
+            visits.append(
+                Visit(
+                    patient=patients[len(visits) % len(patients)],
+                    practitioner=practitioner,
+                    visit_type=visit_type,
+                    source="phone",
+                    starts_at=starts_at,
+                    duration=length,
+                    ends_at=starts_at + length,
+                    blocked_until=starts_at + length,
+                )
+            )
+    Visit.objects.bulk_create(visits, batch_size=1000)
+    stdout.write(f"Schedule: a year ahead, {len(visits)} booked visits\n")
+
+
 def main():
     django.setup()
     started = time.monotonic()
     seed_articles(sys.stdout)
     seed_requests(sys.stdout)
+    seed_schedule(sys.stdout)
     sys.stdout.write(f"seeded in {time.monotonic() - started:.1f}s\n")
 
 
