@@ -114,36 +114,38 @@ def hold_time(
     if existing is not None:
         raise FormAlreadySent(existing)
     day = timezone.localtime(starts_at).date()
-    try:
-        with transaction.atomic():
-            if spam_reason:
-                # Spam holds no time and makes no patient record; staff may release it from
-                # the spam list, and then call the patient about the day they chose.
-                request = AppointmentRequest.objects.create(
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                if spam_reason:
+                    # Spam holds no time and makes no patient record; staff may release it
+                    # from the spam list, and then call the patient about the day they chose.
+                    request = AppointmentRequest.objects.create(
+                        submission_token=submission_token,
+                        status=SPAM,
+                        spam_reason=spam_reason,
+                        preferred_dates=[day],
+                        **fields,
+                    )
+                    return Hold(request, None)
+                return _hold(
                     submission_token=submission_token,
-                    status=SPAM,
-                    spam_reason=spam_reason,
-                    preferred_dates=[day],
-                    **fields,
+                    visit_type=visit_type,
+                    practitioner=practitioner,
+                    starts_at=starts_at,
+                    practice=practice,
+                    fields=fields,
                 )
-                return Hold(request, None)
-            return _hold(
-                submission_token=submission_token,
-                visit_type=visit_type,
-                practitioner=practitioner,
-                starts_at=starts_at,
-                practice=practice,
-                fields=fields,
-            )
-    except IntegrityError:
-        # Only the token's unique constraint gets here (a clash raises VisitConflict inside):
-        # the same form posted twice at once; the first post's request stands.
-        existing = AppointmentRequest.objects.filter(
-            submission_token=submission_token
-        ).first()
-        if existing is None:
-            raise
-        raise FormAlreadySent(existing) from None
+        except IntegrityError:
+            # A clash raises VisitConflict inside, so this is a unique constraint: the token's
+            # (the same form posted twice at once: the first post's request stands) or a random
+            # reference, the request's or the visit's, that another row has: draw again.
+            existing = AppointmentRequest.objects.filter(
+                submission_token=submission_token
+            ).first()
+            if existing is not None:
+                raise FormAlreadySent(existing) from None
+    raise RuntimeError("Could not draw a free reference")
 
 
 def _hold(*, submission_token, visit_type, practitioner, starts_at, practice, fields):

@@ -31,6 +31,7 @@ from ..models import (
     VisitStatus,
     VisitType,
     WaitlistStatus,
+    new_reference,
 )
 from ..tasks import queue_reminder_job, queue_waitlist_offers
 from .history import record_request_status, record_visit_change
@@ -67,21 +68,30 @@ def conflict_message(*, practitioner, starts_at, blocked_until) -> str:
 
 
 def _save_or_conflict(visit: Visit) -> None:
-    """Save the visit in a savepoint; a clash raises VisitConflict naming the other visit."""
-    try:
-        with transaction.atomic():
-            visit.save()
-    except IntegrityError as error:
-        if OVERLAP_CONSTRAINT not in str(error):
-            raise
-        raise VisitConflict(
-            conflict_message(
-                practitioner=visit.practitioner,
+    """Save the visit in a savepoint; a clash raises VisitConflict naming the other visit.
+
+    A new visit whose random reference another visit already has draws a new one.
+    """
+    for _ in range(4):
+        try:
+            with transaction.atomic():
+                visit.save()
+            return
+        except IntegrityError as error:
+            if visit._state.adding and "visit_reference" in str(error):
+                visit.reference = new_reference()
+                continue
+            if OVERLAP_CONSTRAINT not in str(error):
+                raise
+            raise VisitConflict(
+                conflict_message(
+                    practitioner=visit.practitioner,
+                    starts_at=visit.starts_at,
+                    blocked_until=visit.starts_at + visit.duration + visit.buffer,
+                ),
                 starts_at=visit.starts_at,
-                blocked_until=visit.starts_at + visit.duration + visit.buffer,
-            ),
-            starts_at=visit.starts_at,
-        ) from None
+            ) from None
+    raise RuntimeError("Could not draw a free visit reference")
 
 
 def _tell_patient(visit: Visit, kind: str, call: str) -> list[int]:
