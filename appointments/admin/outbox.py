@@ -35,9 +35,17 @@ class NotificationAdmin(ReadOnlyAdmin):
         "last_error",
     ]
     list_filter = ["status", "kind"]
-    search_fields = ["appointment_request__reference", "contact_message__reference"]
+    search_fields = [
+        "appointment_request__reference",
+        "contact_message__reference",
+        "visit__reference",
+    ]
     date_hierarchy = "created_at"
-    list_select_related = ["appointment_request", "contact_message"]
+    list_select_related = [
+        "appointment_request",
+        "contact_message",
+        "visit__appointment_request",
+    ]
     actions = ["send_again"]
 
     @admin.action(description="Send again now", permissions=["send"])
@@ -58,8 +66,16 @@ class NotificationAdmin(ReadOnlyAdmin):
             about |= Q(appointment_request__isnull=False)
         if request.user.has_perm("appointments.change_contactmessage"):
             about |= Q(contact_message__isnull=False)
+        if request.user.has_perm("appointments.change_visit"):
+            # A phone booking's emails, and the cancellation list's offers, have no request.
+            about |= Q(
+                appointment_request__isnull=True,
+                contact_message__isnull=True,
+                visit__isnull=False,
+            )
         return about
 
     @admin.display(description="Reference")
     def about(self, obj):
-        return obj.submission.reference
+        # The reference the email quotes: a visit booked by phone has no request.
+        return obj.reference

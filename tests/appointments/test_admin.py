@@ -2,7 +2,12 @@ import pytest
 from django.urls import reverse
 
 from appointments.models import Notification
-from tests.factories import make_appointment_request, make_contact_message
+from tests.factories import (
+    make_appointment_request,
+    make_contact_message,
+    make_patient,
+    make_visit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +73,24 @@ def test_staff_see_notification_delivery_failures(admin_client):
     ).content.decode()
     assert appointment_request.reference in body
     assert "SMTPConnectError: 421 service not available" in body
+
+
+def test_emails_about_a_visit_booked_by_phone_are_listed_with_its_reference(
+    admin_client,
+):
+    """A phone booking has no web request: its confirmation is listed under the visit's own
+    reference (the list answered 500 for it) and can be found and sent again."""
+    visit = make_visit(patient=make_patient(email="caller@example.com"))
+    Notification.objects.create(
+        visit=visit, kind="visit_confirmation", recipient="caller@example.com"
+    )
+    listing = reverse("admin:appointments_notification_changelist")
+
+    page = admin_client.get(listing)
+    found = admin_client.get(listing, {"q": visit.reference})
+
+    assert page.status_code == 200 and visit.reference in page.content.decode()
+    assert found.context["cl"].result_count == 1
+    assert "send_again" in [
+        name for name, _ in found.context["action_form"].fields["action"].choices
+    ]
