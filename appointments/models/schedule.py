@@ -346,6 +346,13 @@ class Visit(models.Model):
         return reverse("admin:appointments_visit_change", args=[self.pk])
 
     @property
+    def length_in_words(self) -> str:
+        """“30 min”, or “45 min, then 15 min kept free” with a buffer."""
+        minutes = int(self.duration.total_seconds() // 60)
+        buffer = int(self.buffer.total_seconds() // 60)
+        return f"{minutes} min" + (f", then {buffer} min kept free" if buffer else "")
+
+    @property
     def patient_reference(self) -> str:
         """The reference the patient knows: their web request's, else the visit's own."""
         request = self.appointment_request

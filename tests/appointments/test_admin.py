@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -94,3 +96,14 @@ def test_emails_about_a_visit_booked_by_phone_are_listed_with_its_reference(
     assert "send_again" in [
         name for name, _ in found.context["action_form"].fields["action"].choices
     ]
+
+
+def test_a_visits_page_gives_its_length_and_buffer_in_minutes(admin_client):
+    visit = make_visit(
+        duration=datetime.timedelta(minutes=45), buffer=datetime.timedelta(minutes=15)
+    )
+
+    page = admin_client.get(visit.get_admin_url()).content.decode()
+
+    assert "45 min, then 15 min kept free" in page
+    assert "0:45:00" not in page
