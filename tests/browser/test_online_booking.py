@@ -222,3 +222,27 @@ def test_staff_confirm_a_held_time_from_the_dashboard_by_keyboard(
     held.refresh_from_db()
     assert held.status == VisitStatus.BOOKED
     assert_valid_html(*pages)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_each_times_radio_button_sits_beside_its_time_not_over_it(
+    page, bookable, width
+):
+    """The request form's label rule once won over the times' own: the radio circle was drawn
+    over the first digits ("1◯00 AM")."""
+    doctor, exam = bookable
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"/appointments/book/times/?patient_type=new&visit_type={exam.pk}")
+    radios = page.locator(".time-list input[type=radio]")
+    expect(radios.first).to_be_visible()
+    for index in range(min(radios.count(), 6)):
+        radio = radios.nth(index)
+        text_starts = radio.evaluate(
+            """input => {
+                const label = input.labels[0];
+                const range = document.createRange();
+                range.selectNodeContents(label);
+                return range.getBoundingClientRect().left;
+            }"""
+        )
+        assert radio.bounding_box()["x"] + radio.bounding_box()["width"] <= text_starts
