@@ -12,6 +12,7 @@ code into its own words (a patient reads "Choose another date", staff read "Book
 """
 
 import datetime
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,6 +25,29 @@ LOOK_BACK_DAYS = 60
 def zone() -> datetime.tzinfo:
     """Boston's time zone (settings.TIME_ZONE)."""
     return timezone.get_current_timezone()
+
+
+# (date, start, end): the Boston day today() last answered, its bounds as timestamps.
+_today = (None, 0.0, 0.0)
+
+
+def today() -> datetime.date:
+    """Today's date in Boston (settings.TIME_ZONE, whatever zone is active), cheaply.
+
+    The page cache asks on every hit (the date is part of a page's ETag): the day's bounds are
+    kept, so the answer changes at Boston midnight exactly, clock-change nights included.
+    """
+    global _today
+    day, start, end = _today
+    if not start <= time.time() < end:
+        boston = timezone.get_default_timezone()
+        day = timezone.localdate(timezone=boston)
+        first, last = (
+            datetime.datetime.combine(midnight, datetime.time.min, tzinfo=boston)
+            for midnight in (day, day + datetime.timedelta(days=1))
+        )
+        _today = (day, first.timestamp(), last.timestamp())
+    return day
 
 
 def day_start(day: datetime.date) -> datetime.datetime:

@@ -17,7 +17,7 @@ import math
 import time
 
 import redis
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -90,12 +90,24 @@ def current_state():
     return state
 
 
+# (cache backend, its TrackedKey for the state): read_state() runs on every request, and finding
+# the key again each time (the backend's key function, the registry's lock) doubled its cost.
+_state_reader = (None, None)
+
+
 def read_state():
     """The state, usually without a Redis round trip (see tracking.TrackedKey)."""
-    backend_client = getattr(cache, "_cache", None)
-    if not hasattr(backend_client, "get_client"):
-        return cache.get(STATE_KEY)
-    tracked = tracked_key(backend_client, cache.make_key(STATE_KEY))
+    global _state_reader
+    backend = caches["default"]
+    reader_backend, tracked = _state_reader
+    if reader_backend is not backend:
+        backend_client = getattr(backend, "_cache", None)
+        tracked = None
+        if hasattr(backend_client, "get_client"):
+            tracked = tracked_key(backend_client, backend.make_key(STATE_KEY))
+        _state_reader = (backend, tracked)
+    if tracked is None:
+        return backend.get(STATE_KEY)
     try:
         return tracked.get()
     except REDIS_DOWN:

@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
+
+from clinic import calendar
 
 from .decorators import public_page_paths
 from .generation import current_state, is_fresh, page_timeout, read_state
@@ -34,6 +35,14 @@ KEPT_HEADERS = (
     "Strict-Transport-Security",
     "Content-Security-Policy",
     "Content-Security-Policy-Report-Only",
+)
+
+# What makes a request conditional (RFC 9110 13.1): only then can the answer be a 304 or 412.
+CONDITIONAL_HEADERS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_UNMODIFIED_SINCE",
 )
 
 
@@ -137,7 +146,7 @@ class PublicPageCacheMiddleware:
         generation = state["generation"]
         # The Boston date is part of the ETag: a page kept by a browser since yesterday may list
         # a closure that has ended, so it must not be confirmed with a 304.
-        etag = f'"{generation}-{timezone.localdate():%Y%m%d}-{digest[:12]}"'
+        etag = f'"{generation}-{calendar.today():%Y%m%d}-{digest[:12]}"'
         page = local_pages.get(page_key, generation)
         if page is None:
             page = cache.get(page_key)
@@ -145,7 +154,10 @@ class PublicPageCacheMiddleware:
                 local_pages.put(page_key, page)
             else:
                 page = None
-        not_modified = get_conditional_response(request, etag=etag)
+        not_modified = None
+        if any(header in request.META for header in CONDITIONAL_HEADERS):
+            # Most visits ask unconditionally: Django's parsing of absent headers is skipped.
+            not_modified = get_conditional_response(request, etag=etag)
         if page is None:
             return self._render_and_store(
                 request, state, page_key, etag, not_modified, parameters, present

@@ -5,6 +5,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from clinic import calendar
 from clinic.calendar import Reason
@@ -42,6 +43,34 @@ def test_a_boston_day_is_25_hours_when_the_clocks_go_back_and_23_when_they_go_fo
         datetime.datetime(2026, 11, 2, tzinfo=BOSTON),
     )
     assert hours(week_start, week_end) == datetime.timedelta(days=7, hours=1)
+
+
+def test_today_is_the_boston_date_whatever_zone_is_active():
+    # Kiritimati is 14 hours ahead of UTC: its date differs from Boston's most of the day.
+    before = datetime.datetime.now(BOSTON).date()
+    with timezone.override(ZoneInfo("Pacific/Kiritimati")):
+        answer = calendar.today()
+    after = datetime.datetime.now(BOSTON).date()
+    assert answer in {before, after}
+    if before == after:
+        assert answer == before
+
+
+@pytest.mark.parametrize("kept", ["an ended day", "a day still to come"])
+def test_today_never_answers_a_kept_day_the_clock_is_no_longer_in(kept, monkeypatch):
+    # The page cache's ETags carry today(): a day kept past its midnight would let browsers
+    # keep yesterday's page. (A day to come: the clock was set back.)
+    day = (
+        datetime.date(2000, 1, 1)
+        if kept == "an ended day"
+        else datetime.date(2999, 1, 1)
+    )
+    start, end = calendar.day_bounds(day)
+    monkeypatch.setattr(calendar, "_today", (day, start.timestamp(), end.timestamp()))
+    before = datetime.datetime.now(BOSTON).date()
+    answer = calendar.today()
+    assert answer != day
+    assert answer in {before, datetime.datetime.now(BOSTON).date()}
 
 
 def test_a_wall_clock_time_the_clocks_skip_does_not_exist():
