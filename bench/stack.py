@@ -307,6 +307,26 @@ class Stack:
             )
         )
 
+    def wait_for_outbox(self, timeout=300):
+        """Seconds until the worker has sent every email queued so far (None: not in `timeout`).
+
+        After a submission run the worker goes on delivering its emails for a while; a floor
+        measured meanwhile shares the cores with it and reads low, which would flatter the
+        next ratio. The bench measures nothing until the outbox is empty.
+        """
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            waiting = int(
+                self.psql(
+                    "SELECT count(*) FROM appointments_notification "
+                    "WHERE status IN ('pending', 'sending')"
+                )
+            )
+            if not waiting:
+                return time.monotonic() - started
+            time.sleep(0.5)
+        return None
+
     # Redis ---------------------------------------------------------------------------------
 
     def start_redis(self):
