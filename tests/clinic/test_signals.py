@@ -70,3 +70,32 @@ def test_the_practice_record_read_while_a_staff_edit_commits_is_not_kept(practic
         reader.join()
 
     assert Practice.get_current().phone.as_e164 == "+16175550142"
+
+
+def test_each_caller_gets_its_own_copy_of_the_kept_practice_record(practice):
+    # Each process keeps the record; a view that changes its copy must not change the next one's.
+    first = Practice.get_current()
+    first.name = "Changed by one request only"
+    second = Practice.get_current()
+    assert second is not first
+    assert second.name == practice.name
+
+
+@pytest.mark.parametrize("edit", ["phone changed", "hours added", "closure added"])
+def test_an_edit_shows_on_the_next_read_of_the_kept_practice_record(practice, edit):
+    Practice.get_current()
+    Practice.get_current()  # now answered from this process's copy
+    if edit == "phone changed":
+        practice.phone = "+16175550142"
+        practice.save()
+    elif edit == "hours added":
+        make_opening_hours(practice, weekdays=[2], opens="08:00", closes="12:00")
+    else:
+        make_closure(practice, datetime.date(2031, 7, 4), public_note="Closed July 4")
+    current = Practice.get_current()
+    if edit == "phone changed":
+        assert current.phone.as_e164 == "+16175550142"
+    elif edit == "hours added":
+        assert [h.weekday for h in current.opening_hours.all()] == [2]
+    else:
+        assert [c.public_note for c in current.closures.all()] == ["Closed July 4"]
