@@ -10,7 +10,7 @@ from .outbox import (
     NotificationQuerySet,
     NotificationStatus,
 )
-from .patients import Patient, PatientQuerySet, same_name
+from .patients import Patient, PatientQuerySet
 from .requests import (
     ALLOWED_TRANSITIONS,
     CLOSED_STATUSES,
@@ -73,7 +73,6 @@ __all__ = [
     "VisitStatus",
     "VisitType",
     "VisitTypeQuerySet",
-    "same_name",
     "CLOSED_STATUSES",
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",

@@ -1,7 +1,8 @@
 """Patients: the person requests, messages and visits hang on, however they reached us."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Lower, Trim, Upper
 from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
@@ -9,17 +10,27 @@ from phonenumber_field.modelfields import PhoneNumberField
 from .requests import ContactMethod, short_name
 
 
-def same_name(first: str, second: str) -> bool:
-    """“jane  DOE” and “Jane Doe” are one name; nothing cleverer (staff merge the rest)."""
-    return " ".join(first.casefold().split()) == " ".join(second.casefold().split())
+def name_key(expression):
+    """A name as matching compares it: lower case, each run of spaces one space, none at the ends.
+
+    Built in SQL for both sides of the comparison, so that the database's own lower() decides
+    what “the same letters” means for both (“jane  DOE” and “Jane Doe” are one name; nothing
+    cleverer: staff merge the rest).
+    """
+    collapsed = Func(
+        expression, Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace"
+    )
+    return Lower(Trim(collapsed))
 
 
 class PatientQuerySet(models.QuerySet):
     def matching(self, *, name: str, phone="", email: str = ""):
-        """Patients who are this person: the same name with the same phone or email.
+        """The earliest patient who is this person (the same name with the same phone or email),
+        or None.
 
         Families share phones and emails, so a matching number alone is not enough; when in
-        doubt a new record is made and staff merge the two.
+        doubt a new record is made and staff merge the two. Compared in the database, so that
+        a phone shared by hundreds of records reads one row.
         """
         contact = Q()
         if phone:
@@ -27,10 +38,14 @@ class PatientQuerySet(models.QuerySet):
         if email:
             contact |= Q(email__iexact=email)
         if not contact:
-            return self.none()
-        return [
-            patient for patient in self.filter(contact) if same_name(patient.name, name)
-        ]
+            return None
+        return (
+            self.filter(contact)
+            .alias(name_key=name_key(F("name")))
+            .filter(name_key=name_key(Value(name)))
+            .order_by("pk")
+            .first()
+        )
 
 
 class Patient(models.Model):
@@ -60,7 +75,11 @@ class Patient(models.Model):
         verbose_name = "patient"
         verbose_name_plural = "patients"
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["phone"], name="patient_phone_idx")]
+        indexes = [
+            models.Index(fields=["phone"], name="patient_phone_idx"),
+            # What email__iexact compares: without it, finding a patient by email read them all.
+            models.Index(Upper("email"), name="patient_email_upper_idx"),
+        ]
 
     def __str__(self):
         return short_name(self.name)

@@ -21,15 +21,14 @@ def find_or_create_patient(
 ) -> Patient:
     """The record of the person who wrote: theirs if it exists (same name with the same phone
     or email), else a new one. What they gave now fills what the record lacks."""
-    matches = Patient.objects.matching(name=name, phone=phone, email=email)
-    if not matches:
+    patient = Patient.objects.matching(name=name, phone=phone, email=email)
+    if patient is None:
         return Patient.objects.create(
             name=name,
             phone=phone or "",
             email=email,
             preferred_contact_method=preferred_contact_method,
         )
-    patient = matches[0]
     changed = []
     for field, value in [
         ("phone", phone),

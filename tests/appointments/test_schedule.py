@@ -595,6 +595,25 @@ def test_web_requests_find_or_create_their_patient(client, practice, settings):
     )
 
 
+def test_a_patient_is_found_by_name_however_it_is_typed_but_not_by_phone_alone(practice):
+    from appointments.services.patients import find_or_create_patient
+
+    first = find_or_create_patient(
+        name="José Álvarez", phone="+16175550123", email="jose@example.com"
+    )
+    # A phone shared by a whole family: each name is its own record, found as one row.
+    for number in range(40):
+        find_or_create_patient(name=f"Relative {number}", phone="+16175550123")
+    same = [
+        find_or_create_patient(name="  JOSÉ   ÁLVAREZ ", phone="+16175550123"),
+        find_or_create_patient(name="josé álvarez", email="JOSE@Example.com"),
+    ]
+    assert [patient.pk for patient in same] == [first.pk, first.pk]
+    other = find_or_create_patient(name="Maria Álvarez", email="jose@example.com")
+    assert other.pk != first.pk
+    assert Patient.objects.filter(phone="+16175550123").count() == 41
+
+
 def test_inside_the_late_cancel_window_the_link_asks_the_patient_to_call(
     client, practice
 ):
