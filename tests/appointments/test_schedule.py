@@ -595,7 +595,9 @@ def test_web_requests_find_or_create_their_patient(client, practice, settings):
     )
 
 
-def test_a_patient_is_found_by_name_however_it_is_typed_but_not_by_phone_alone(practice):
+def test_a_patient_is_found_by_name_however_it_is_typed_but_not_by_phone_alone(
+    practice,
+):
     from appointments.services.patients import find_or_create_patient
 
     first = find_or_create_patient(
