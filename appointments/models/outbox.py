@@ -34,6 +34,7 @@ class NotificationKind(models.TextChoices):
     VISIT_HELD = "visit_held", "Time held, to confirm (to the patient)"
     HOLD_DECLINED = "hold_declined", "Held time declined (to the patient)"
     HOLD_EXPIRED = "hold_expired", "Held time expired (to the patient)"
+    HOLD_RELEASED = "hold_released", "Held time let go (to the patient)"
     STAFF_NEW_HOLD = "staff_new_hold", "Time held online (to the front desk)"
 
 

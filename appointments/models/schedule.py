@@ -373,6 +373,15 @@ class Visit(models.Model):
         return self.status == VisitStatus.HELD
 
     @property
+    def was_only_held(self) -> bool:
+        """Held online and never confirmed or booked (one query over its history)."""
+        actions = set(self.changes.values_list("action", flat=True))
+        return VisitChange.Action.HELD in actions and not actions & {
+            VisitChange.Action.CONFIRMED,
+            VisitChange.Action.BOOKED,
+        }
+
+    @property
     def is_freed(self) -> bool:
         """Cancelled, declined or expired: the visit no longer has its time."""
         return self.status in FREED_STATUSES

@@ -245,6 +245,16 @@ def render_hold_expired(notification: Notification) -> EmailMessage:
     )
 
 
+def render_hold_released(notification: Notification) -> EmailMessage:
+    # No calendar file: the patient's calendar never received this time (it was only held).
+    context = _hold_context(notification)
+    return _email(
+        f"You let the held time go ({context['reference']})",
+        "hold_released",
+        context,
+    )
+
+
 def render_staff_new_hold(notification: Notification) -> EmailMessage:
     context = _hold_context(notification)
     subject = (
@@ -275,5 +285,6 @@ RENDERERS: dict[str, Callable[[Notification], EmailMessage]] = {
     NotificationKind.VISIT_HELD: render_visit_held,
     NotificationKind.HOLD_DECLINED: render_hold_declined,
     NotificationKind.HOLD_EXPIRED: render_hold_expired,
+    NotificationKind.HOLD_RELEASED: render_hold_released,
     NotificationKind.STAFF_NEW_HOLD: render_staff_new_hold,
 }

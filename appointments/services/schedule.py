@@ -301,6 +301,10 @@ def cancel_visit(
     locked = _locked_visit(visit)
     if locked.is_cancelled:
         raise SchedulingError("This visit is cancelled already.")
+    if locked.is_freed:
+        raise SchedulingError(
+            "This time is no longer held: there is nothing to cancel."
+        )
     if locked.has_begun:
         raise SchedulingError(
             "This visit has begun, so it cannot be cancelled: mark it as a no-show instead."
@@ -428,18 +432,26 @@ def cancel_visit_by_patient(*, visit: Visit, reason: str = "") -> str:
     """The patient's cancel link: free the time and tell the front desk (a PatientCancel)."""
     with transaction.atomic():
         locked = _locked_visit(visit)
-        if locked.is_cancelled:
+        # Declined or expired holds no longer have their time either: nothing to cancel.
+        if locked.is_freed:
             return PatientCancel.ALREADY_CANCELLED
         if locked.has_begun:
             return PatientCancel.HAS_BEGUN
         deadline = late_cancel_deadline(locked)
         if deadline is not None and timezone.now() >= deadline:
             return PatientCancel.TOO_LATE
+        # A time held online was never confirmed, so no calendar file was ever sent: the
+        # patient is told it is let go, with no cancellation for their calendar to apply.
+        was_held = locked.status == VisitStatus.HELD
         _cancel(locked, reason=reason, by=None)
         locked.call_needed = CallNeeded.NONE
         locked.save(update_fields=["call_needed", "updated_at"])
         notification_ids = _tell_patient(
-            locked, NotificationKind.VISIT_CANCELLED, CallNeeded.NONE
+            locked,
+            NotificationKind.HOLD_RELEASED
+            if was_held
+            else NotificationKind.VISIT_CANCELLED,
+            CallNeeded.NONE,
         )
         if address := front_desk_email():
             notification_ids.append(

@@ -117,6 +117,8 @@ class VisitCancelView(VisitLinkView):
             **self.visit_context(),
             "form": form,
             "is_cancelled": visit.is_cancelled,
+            # Let go by the patient before anyone confirmed it: it never was a visit.
+            "was_only_held": visit.is_cancelled and visit.was_only_held,
             "has_begun": visit.has_begun,
             "is_too_late": deadline is not None and timezone.now() >= deadline,
             "move_refusal": why_not_movable(visit, practice=self.practice),

@@ -531,6 +531,68 @@ def test_a_hold_nobody_answers_expires_the_time_returns_and_the_patient_is_told(
         confirm_hold(visit=held, by=make_staff_user())
 
 
+def test_a_patient_lets_a_held_time_go_and_no_calendar_cancellation_is_sent(
+    client, held, mailoutbox, booking
+):
+    url = reverse("appointments:visit_cancel", args=[held.cancel_token])
+    page = client.get(url).content.decode()
+    assert "<h1>The time we are holding for you</h1>" in page
+    assert '<button type="submit" class="button">Let this time go</button>' in page
+    assert "Cancel my visit" not in page
+
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 303
+    page = client.get(url).content.decode()
+    assert "<h1>You have let this time go</h1>" in page
+    assert "Nothing is booked" in page
+
+    held.refresh_from_db()
+    assert held.status == VisitStatus.CANCELLED
+    assert held.starts_at in [t.starts_at for t in next_week_times(booking["exam"])]
+    tasks.deliver_due()
+    to_patient = [email for email in mailoutbox if email.to == ["jane@example.com"]]
+    [email] = to_patient
+    reference = held.appointment_request.reference
+    assert email.subject == f"You let the held time go ({reference})"
+    assert "nothing to remove from your calendar" in email.body
+    # Its calendar never got the time, so there is no METHOD:CANCEL for it to apply.
+    assert calendar_parts(email) == []
+
+
+@pytest.mark.parametrize("ended", ["declined", "expired"])
+def test_the_link_of_a_hold_that_has_ended_offers_nothing_to_cancel(
+    client, held, mailoutbox, ended
+):
+    if ended == "declined":
+        decline_hold(visit=held, by=make_staff_user())
+    else:
+        expire_due_holds(now=held.hold_expires_at)
+    Notification.objects.all().delete()
+    url = reverse("appointments:visit_cancel", args=[held.cancel_token])
+    page = client.get(url).content.decode()
+    assert "<h1>This time is no longer held for you</h1>" in page
+    assert "<form" not in page.split("<main", 1)[1]
+
+    client.post(url, {"reason": ""})
+    held.refresh_from_db()
+    assert held.status == ended
+    assert not Notification.objects.exists()
+
+
+def test_a_confirmed_hold_cancelled_by_its_link_takes_it_off_the_calendar(
+    client, held, mailoutbox
+):
+    confirm_hold(visit=held, by=make_staff_user())
+    url = reverse("appointments:visit_cancel", args=[held.cancel_token])
+    client.post(url, {"reason": ""})
+    assert "<h1>Your visit is cancelled</h1>" in client.get(url).content.decode()
+    tasks.deliver_due()
+    cancelled = [
+        e for e in mailoutbox if e.subject.startswith("Your visit is cancelled")
+    ]
+    assert [part["method"] for part in calendar_parts(cancelled[0])] == ["CANCEL"]
+
+
 def test_the_sweep_expires_holds_whose_time_is_up(held, mailoutbox):
     Visit.objects.filter(pk=held.pk).update(
         hold_expires_at=timezone.now() - datetime.timedelta(seconds=1)

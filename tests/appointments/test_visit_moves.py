@@ -363,7 +363,9 @@ def test_a_held_time_is_confirmed_before_it_can_be_moved(clinic, client):
     manage = client.get(manage_url(visit)).content.decode()
     response = client.post(move_url(visit), {"time": key(doctor, at(MONDAY, 14))})
 
-    assert "We are holding this time for you until we confirm it" in manage
+    assert "It is not booked yet: our front desk will confirm it" in manage
+    assert "To choose a different time before then, please call us." in manage
+    assert f'href="{move_url(visit)}"' not in manage
     assert response.status_code == 403
     assert "Your time is not confirmed yet" in response.content.decode()
     assert unchanged(visit) == before

@@ -4,11 +4,13 @@ meanwhile, the staff's Confirm on the dashboard; axe-core, the Nu HTML Checker, 
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from appointments.models import Visit, VisitStatus
+from appointments.models import Visit, VisitChange, VisitStatus
 from appointments.services import open_times as engine
+from appointments.services.history import record_visit_change
 from clinic.models import OnlineBooking
 from tests.browser.admin_pages import overflow_at_phone_width, sign_in, tab_to
 from tests.factories import (
@@ -221,6 +223,44 @@ def test_staff_confirm_a_held_time_from_the_dashboard_by_keyboard(
     expect(page.locator(".messagelist")).to_contain_text("Confirmed:")
     held.refresh_from_db()
     assert held.status == VisitStatus.BOOKED
+    assert_valid_html(*pages)
+
+
+def test_a_patient_lets_a_held_time_go_by_keyboard_at_phone_width(
+    page, bookable, assert_accessible, assert_valid_html
+):
+    doctor, exam = bookable
+    request = make_appointment_request(
+        name="Jane Doe", email="jane@example.com", status="scheduled"
+    )
+    [time] = engine.open_times(
+        visit_type=exam, first_day=timezone.localdate() + datetime.timedelta(days=7)
+    )[:1]
+    held = make_visit(
+        appointment_request=request,
+        patient=request.patient,
+        practitioner=doctor,
+        visit_type=exam,
+        starts_at=time.starts_at,
+        status=VisitStatus.HELD,
+        source="online",
+        hold_expires_at=timezone.now() + datetime.timedelta(hours=20),
+    )
+    record_visit_change(held, VisitChange.Action.HELD, by=None)
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(reverse("appointments:visit_cancel", args=[held.cancel_token]))
+    expect(page.locator("h1")).to_have_text("The time we are holding for you")
+    assert_accessible(page)
+    assert overflow_at_phone_width(page) == 0
+    pages = [page.content()]
+
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("You have let this time go")
+    assert_accessible(page)
+    pages.append(page.content())
+    held.refresh_from_db()
+    assert held.status == VisitStatus.CANCELLED
     assert_valid_html(*pages)
 
 
