@@ -23,8 +23,12 @@ LOOK_BACK_DAYS = 60
 
 
 def zone() -> datetime.tzinfo:
-    """Boston's time zone (settings.TIME_ZONE)."""
-    return timezone.get_current_timezone()
+    """Boston's time zone (settings.TIME_ZONE), whatever zone a request has activated.
+
+    The default zone, not the current one: this is asked for every start time a page offers,
+    and the current zone is a context-local lookup each time.
+    """
+    return timezone.get_default_timezone()
 
 
 # (date, start, end): the Boston day today() last answered, its bounds as timestamps.
@@ -40,7 +44,7 @@ def today() -> datetime.date:
     global _today
     day, start, end = _today
     if not start <= time.time() < end:
-        boston = timezone.get_default_timezone()
+        boston = zone()
         day = timezone.localdate(timezone=boston)
         first, last = (
             datetime.datetime.combine(midnight, datetime.time.min, tzinfo=boston)
@@ -116,7 +120,7 @@ def is_business_day(practice, day: datetime.date) -> bool:
 
 def one_business_day_before(practice, moment: datetime.datetime) -> datetime.datetime:
     """The moment 24 business hours (weekends and closed days not counted) before `moment`."""
-    local = timezone.localtime(moment)
+    local = timezone.localtime(moment, zone())
     day = local.date()
     into_day = local - day_start(day)
     remaining = datetime.timedelta(days=1)
@@ -168,9 +172,9 @@ def unavailable_reason(
     are not. A day is judged as a whole: it is offered if any part of it still can be.
     """
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = timezone.localdate(now, zone())
     if start is not None:
-        day = timezone.localtime(start).date()
+        day = timezone.localtime(start, zone()).date()
         if start <= now:
             return Unavailable(Reason.PAST, day)
     elif day < today:
@@ -192,28 +196,54 @@ def unavailable_reason(
             return Unavailable(Reason.CLOSED_WEEKDAY, day)
         if start is not None and not _within_hours(start, end or start, hours):
             return Unavailable(Reason.OUTSIDE_HOURS, day, hours=hours)
+    if not for_patients:
+        return None
+    if start is not None:
+        return too_soon(practice, start, now=now)
     notice = practice.request_min_notice_hours
-    if for_patients and notice:
-        # In UTC: adding hours to a Boston wall-clock time would ignore a DST change.
-        earliest = now.astimezone(datetime.UTC) + datetime.timedelta(hours=notice)
-        if start is not None:
-            too_soon = start < earliest
-        else:
-            # The day can still be offered if the practice is open after the notice has run.
-            closes = max((h.closes_at for h in hours), default=datetime.time.max)
-            too_soon = datetime.datetime.combine(day, closes, tzinfo=zone()) <= earliest
-        if too_soon:
-            return Unavailable(
-                Reason.TOO_LITTLE_NOTICE,
-                day,
-                notice_hours=notice,
-                earliest=timezone.localtime(earliest),
-            )
+    if notice:
+        earliest = _earliest(now, notice)
+        # The day can still be offered if the practice is open after the notice has run.
+        closes = max((h.closes_at for h in hours), default=datetime.time.max)
+        if datetime.datetime.combine(day, closes, tzinfo=zone()) <= earliest:
+            return _too_little_notice(day, notice, earliest)
     return None
 
 
+def too_soon(practice, start: datetime.datetime, *, now: datetime.datetime):
+    """Unavailable(PAST or TOO_LITTLE_NOTICE) if a patient may not have a visit starting at
+    `start` yet, else None: the rules of unavailable_reason() that depend on the time of day.
+
+    The open-times engine asks this of every start time inside days the calendar already
+    allows as a whole (unavailable_reason(day=...)), which is far cheaper than the whole check.
+    """
+    if start <= now:
+        return Unavailable(Reason.PAST, timezone.localtime(start, zone()).date())
+    notice = practice.request_min_notice_hours if practice is not None else None
+    if notice:
+        earliest = _earliest(now, notice)
+        if start < earliest:
+            day = timezone.localtime(start, zone()).date()
+            return _too_little_notice(day, notice, earliest)
+    return None
+
+
+def _earliest(now, notice_hours):
+    # In UTC: adding hours to a Boston wall-clock time would ignore a DST change.
+    return now.astimezone(datetime.UTC) + datetime.timedelta(hours=notice_hours)
+
+
+def _too_little_notice(day, notice_hours, earliest):
+    return Unavailable(
+        Reason.TOO_LITTLE_NOTICE,
+        day,
+        notice_hours=notice_hours,
+        earliest=timezone.localtime(earliest, zone()),
+    )
+
+
 def _within_hours(start, end, hours) -> bool:
-    start, end = timezone.localtime(start), timezone.localtime(end)
+    start, end = timezone.localtime(start, zone()), timezone.localtime(end, zone())
     return end.date() == start.date() and any(
         h.opens_at <= start.time() and end.time() <= h.closes_at for h in hours
     )

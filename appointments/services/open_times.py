@@ -55,7 +55,7 @@ class OpenTime:
 
     @property
     def local_start(self) -> datetime.datetime:
-        return timezone.localtime(self.starts_at)
+        return self.starts_at.astimezone(calendar.zone())
 
     @property
     def day(self) -> datetime.date:
@@ -147,20 +147,20 @@ def open_times(
     taken = _taken(practitioners, range_start, range_end, ignoring)
 
     times = []
+    zone = calendar.zone()
     for opens, closes in periods:
         start = opens
         while start + length <= closes:
             end = start + length
-            if (
-                calendar.unavailable_reason(practice, start=start, end=end, now=now)
-                is None
-            ):
+            # The day as a whole passed unavailable_reason() in _periods, and the visit fits
+            # inside an opening period by construction: only the time of day is left to judge.
+            if calendar.too_soon(practice, start, now=now) is None:
                 for person in practitioners:
                     if _is_free(taken[person.pk], start, start + blocked):
                         times.append(
                             OpenTime(
-                                starts_at=timezone.localtime(start),
-                                ends_at=timezone.localtime(end),
+                                starts_at=start.astimezone(zone),
+                                ends_at=end.astimezone(zone),
                                 practitioner=person,
                             )
                         )
