@@ -29,9 +29,15 @@ def smtp_sink():
         yield sink
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def worker(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factory):
-    """`manage.py db_worker` as a real process, mailing the SMTP sink, with short retry times."""
+    """`manage.py db_worker` as a real process, mailing the SMTP sink, with short retry times.
+
+    One per test, stopped before the test's tables are flushed: a task the worker was running
+    during the flush would lose its result row, and db_worker exits when it cannot save a result
+    (in production its supervisor restarts it), leaving the next test without a worker.
+    SIGTERM lets it finish the task it is running first.
+    """
     with django_db_blocker.unblock():
         env = process_env(
             EMAIL_URL=f"smtp://127.0.0.1:{smtp_sink.port}",
