@@ -442,6 +442,10 @@ def main():
             text=True,
         )
         log(seeding.stdout.strip() or seeding.stderr[-2000:])
+        if seeding.returncode:
+            # A half-seeded site would be measured as if it were whole (an empty schedule
+            # makes the open-times rows meaningless): stop instead.
+            raise SystemExit(f"Seeding failed:\n{seeding.stderr[-3000:]}")
         figures["seed"] = seeding.stdout.strip()
         log("Starting gunicorn (site and floor) and the worker")
         stack.start_site()
