@@ -59,6 +59,8 @@ def is_trusted_proxy(address) -> bool:
 def _is_trusted_remote(remote_addr, proxies):
     # Every request asks this of its REMOTE_ADDR, and a site sees few peers (behind a proxy,
     # one): parsing the address each time was a tenth of a cached page's time in the process.
+    # `proxies` is TRUSTED_PROXIES as the caller read it, only so that a changed setting is a
+    # new key; is_trusted_proxy() reads the setting itself.
     return is_trusted_proxy(parse_address(remote_addr))
 
 

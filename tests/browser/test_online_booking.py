@@ -177,10 +177,8 @@ def test_a_time_taken_meanwhile_offers_the_nearest_keeping_what_was_typed(
     assert Visit.objects.filter(patient__name="Jane Doe").count() == 1
 
 
-def test_staff_confirm_a_held_time_from_the_dashboard_by_keyboard(
-    page, bookable, assert_accessible, assert_valid_html, mailoutbox
-):
-    doctor, exam = bookable
+def hold_next_week(doctor, exam):
+    """A time picked online a week from now, held for 20 more hours, as the booking leaves it."""
     request = make_appointment_request(
         name="Jane Doe", email="jane@example.com", status="scheduled"
     )
@@ -197,6 +195,14 @@ def test_staff_confirm_a_held_time_from_the_dashboard_by_keyboard(
         source="online",
         hold_expires_at=timezone.now() + datetime.timedelta(hours=20),
     )
+    record_visit_change(held, VisitChange.Action.HELD, by=None)
+    return held
+
+
+def test_staff_confirm_a_held_time_from_the_dashboard_by_keyboard(
+    page, bookable, assert_accessible, assert_valid_html, mailoutbox
+):
+    held = hold_next_week(*bookable)
     desk = make_front_desk_user()
     sign_in(page, desk, totp_code(make_totp_device(desk)))
     pages = []
@@ -229,24 +235,7 @@ def test_staff_confirm_a_held_time_from_the_dashboard_by_keyboard(
 def test_a_patient_lets_a_held_time_go_by_keyboard_at_phone_width(
     page, bookable, assert_accessible, assert_valid_html
 ):
-    doctor, exam = bookable
-    request = make_appointment_request(
-        name="Jane Doe", email="jane@example.com", status="scheduled"
-    )
-    [time] = engine.open_times(
-        visit_type=exam, first_day=timezone.localdate() + datetime.timedelta(days=7)
-    )[:1]
-    held = make_visit(
-        appointment_request=request,
-        patient=request.patient,
-        practitioner=doctor,
-        visit_type=exam,
-        starts_at=time.starts_at,
-        status=VisitStatus.HELD,
-        source="online",
-        hold_expires_at=timezone.now() + datetime.timedelta(hours=20),
-    )
-    record_visit_change(held, VisitChange.Action.HELD, by=None)
+    held = hold_next_week(*bookable)
     page.set_viewport_size({"width": 375, "height": 667})
     page.goto(reverse("appointments:visit_cancel", args=[held.cancel_token]))
     expect(page.locator("h1")).to_have_text("The time we are holding for you")
